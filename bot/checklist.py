@@ -1,0 +1,211 @@
+"""The readiness checklist as data, and its scoring (the ML Test Score idea).
+
+yes = 1, partial = 0.5, no = 0, n/a left out; unanswered items count as 0. Each
+section is scored; the overall score is the weakest section; every blocking item
+that is unanswered or "no" is a gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from indexer.errors import KnowledgeError
+from indexer.knowledge import CATEGORIES, CHECKLIST_ID_RE, Category, KnowledgeDoc
+
+
+class AnswerValue(StrEnum):
+    yes = "yes"
+    partial = "partial"
+    no = "no"
+    na = "n-a"
+
+
+POINTS: dict[AnswerValue, float] = {
+    AnswerValue.yes: 1.0,
+    AnswerValue.partial: 0.5,
+    AnswerValue.no: 0.0,
+}
+
+
+class ChecklistItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    question: str = Field(min_length=1)
+    help: str = Field(min_length=1)
+    kind: Literal["yesno", "kpi", "signoff"]
+    blocking: bool
+    docs: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not CHECKLIST_ID_RE.match(value):
+            raise ValueError("must look like 'section.item', e.g. 'kpis.defined'")
+        return value
+
+
+class ChecklistSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category
+    title: str
+    items: list[ChecklistItem] = Field(min_length=1)
+
+
+class Checklist(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    sections: list[ChecklistSection]
+
+    def items(self) -> list[ChecklistItem]:
+        return [item for section in self.sections for item in section.items]
+
+    def item(self, item_id: str) -> ChecklistItem | None:
+        return next((i for i in self.items() if i.id == item_id), None)
+
+    def section(self, category: str) -> ChecklistSection | None:
+        return next((s for s in self.sections if s.category == category), None)
+
+
+REQUIRED_ITEMS = {
+    "objectives.problem-statement": "yesno",
+    "kpis.defined": "kpi",
+    "stakeholders.signoff": "signoff",
+}
+
+
+def load_checklist(path: Path) -> Checklist:
+    try:
+        raw = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise KnowledgeError(path, None, "is not UTF-8 text; save it as UTF-8") from None
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(path, None, f"is not valid YAML: {exc}") from None
+    except FileNotFoundError:
+        raise KnowledgeError(path, None, "checklist file not found") from None
+    try:
+        checklist = Checklist.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise KnowledgeError(path, _field_path(raw, err["loc"]), err["msg"]) from None
+    seen_sections: set[str] = set()
+    seen_items: set[str] = set()
+    for s_index, section in enumerate(checklist.sections):
+        if section.category in seen_sections:
+            raise KnowledgeError(
+                path, f"sections.{s_index}.category", f"duplicate section '{section.category}'"
+            )
+        seen_sections.add(section.category)
+        for i_index, item in enumerate(section.items):
+            where = f"sections.{s_index}.items.{i_index}.id"
+            if item.id in seen_items:
+                raise KnowledgeError(path, where, f"duplicate item id '{item.id}'")
+            if item.id.split(".")[0] != section.category:
+                raise KnowledgeError(
+                    path, where, f"'{item.id}' must start with its section '{section.category}.'"
+                )
+            seen_items.add(item.id)
+    for item_id, kind in REQUIRED_ITEMS.items():
+        item = checklist.item(item_id)
+        if item is None or item.kind != kind or not item.blocking:
+            raise KnowledgeError(path, item_id, f"required blocking item of kind '{kind}'")
+    return checklist
+
+
+def _field_path(raw: object, loc: tuple) -> str:
+    """'sections.2.items.0.kind' plus the item id when there is one, for a readable message."""
+    dotted = ".".join(str(p) for p in loc)
+    try:
+        item = raw["sections"][loc[1]]["items"][loc[3]]  # type: ignore[index]
+        return f"{dotted} (item '{item['id']}')"
+    except (KeyError, IndexError, TypeError):
+        return dotted
+
+
+def validate_links(checklist: Checklist, docs: list[KnowledgeDoc], path: Path) -> None:
+    """Every checklist link names a loaded document and every document names real items."""
+    doc_ids = {d.id for d in docs}
+    for item in checklist.items():
+        for doc_id in item.docs:
+            if doc_id not in doc_ids:
+                raise KnowledgeError(
+                    path, f"{item.id}.docs", f"links to missing knowledge document '{doc_id}'"
+                )
+    item_ids = {i.id for i in checklist.items()}
+    for doc in docs:
+        for item_id in doc.meta.checklist_items:
+            if item_id not in item_ids:
+                raise KnowledgeError(doc.path, "checklist_items", f"names unknown checklist item '{item_id}'")
+
+
+@dataclass(frozen=True)
+class SectionScore:
+    category: str
+    title: str
+    score: float  # 0..1; 1.0 when every item is n/a
+    answered: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Gap:
+    item: ChecklistItem
+    answer: AnswerValue | None
+
+
+@dataclass(frozen=True)
+class Readiness:
+    sections: list[SectionScore]
+    overall: float
+    weakest: str
+    gaps: list[Gap]
+    answered: int
+    total: int
+
+
+def score(checklist: Checklist, answers: Mapping[str, AnswerValue]) -> Readiness:
+    sections: list[SectionScore] = []
+    gaps: list[Gap] = []
+    for section in checklist.sections:
+        points, counted, answered = 0.0, 0, 0
+        for item in section.items:
+            value = answers.get(item.id)
+            if value is not None:
+                answered += 1
+            if value == AnswerValue.na:
+                continue
+            counted += 1
+            points += POINTS.get(value, 0.0) if value is not None else 0.0
+            if item.blocking and value in (None, AnswerValue.no):
+                gaps.append(Gap(item, value))
+        section_score = points / counted if counted else 1.0
+        sections.append(
+            SectionScore(section.category, section.title, section_score, answered, len(section.items))
+        )
+    weakest = min(sections, key=lambda s: s.score)
+    return Readiness(
+        sections=sections,
+        overall=weakest.score,
+        weakest=weakest.category,
+        gaps=gaps,
+        answered=sum(s.answered for s in sections),
+        total=sum(s.total for s in sections),
+    )
+
+
+def load_shipped_checklist() -> Checklist:
+    from indexer.knowledge import shipped_knowledge_dir
+
+    return load_checklist(shipped_knowledge_dir() / "checklist.yaml")
+
+
+__all__ = ["CATEGORIES", "AnswerValue", "Checklist", "Readiness", "load_checklist", "score"]

@@ -1,0 +1,119 @@
+"""Retrieval and decline quality on a question file, plus warm latency."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bot.answers import AnswerEngine
+from indexer.errors import MlreadyError
+from indexer.knowledge import Category
+from indexer.retriever import Retriever
+
+
+class EvalQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(min_length=1)
+    cats: list[Category] = Field(default_factory=list)
+    expect: Literal["none"] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> EvalQuestion:
+        if bool(self.cats) == (self.expect == "none"):
+            raise ValueError("give either `cats: [...]` or `expect: none`")
+        return self
+
+
+class EvalFile(BaseModel):
+    questions: list[EvalQuestion] = Field(min_length=1)
+
+
+class EvalResult(BaseModel):
+    n: int
+    hit_at_1: float
+    hit_at_3: float
+    mrr: float
+    offtopic_declined: float
+    ontopic_declined: float
+    latency_ms_p50: float
+    latency_ms_p95: float
+    misses: list[dict] = Field(default_factory=list, exclude=True)
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return EvalFile.model_validate(raw).questions
+    except FileNotFoundError:
+        raise MlreadyError(f"question file {path} not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise MlreadyError(f"{path} is not a readable YAML file: {exc}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise MlreadyError(f"{path}: field '{where}': {err['msg']}") from None
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], retriever: Retriever) -> EvalResult:
+    engine.ask("warm-up question about KPIs", retriever)
+    on_topic = [q for q in questions if q.cats]
+    off_topic = [q for q in questions if q.expect == "none"]
+    hit1 = hit3 = rr = 0.0
+    wrongly_declined = declined_off = 0
+    latencies: list[float] = []
+    misses: list[dict] = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = engine.ask(q.q, retriever)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if q.expect == "none":
+            declined_off += not answer.answered
+            if answer.answered:
+                misses.append({"q": q.q, "expected": "decline", "confidence": answer.confidence})
+            continue
+        # Categories in the retriever's order, whether or not the answer was declined.
+        cats = answer.ranked_categories
+        rank = next((i for i, c in enumerate(cats) if c in q.cats), None)
+        if rank is not None:
+            hit1 += rank == 0
+            hit3 += rank < 3
+            rr += 1.0 / (rank + 1)
+        if not answer.answered:
+            wrongly_declined += 1
+        if rank != 0 or not answer.answered:
+            misses.append(
+                {
+                    "q": q.q,
+                    "expected": q.cats,
+                    "got": cats[:3],
+                    "answered": answer.answered,
+                    "confidence": answer.confidence,
+                }
+            )
+    n_on = max(len(on_topic), 1)
+    return EvalResult(
+        n=len(questions),
+        hit_at_1=round(hit1 / n_on, 4),
+        hit_at_3=round(hit3 / n_on, 4),
+        mrr=round(rr / n_on, 4),
+        offtopic_declined=round(declined_off / max(len(off_topic), 1), 4),
+        ontopic_declined=round(wrongly_declined / n_on, 4),
+        latency_ms_p50=round(statistics.median(latencies), 2),
+        latency_ms_p95=round(percentile(latencies, 95), 2),
+        misses=misses,
+    )

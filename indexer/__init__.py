@@ -1,0 +1,1 @@
+"""Knowledge loading, chunking, embedding and the FAISS/BM25 store behind mlready's answers."""

@@ -1,0 +1,137 @@
+"""Split documents into `##` sections, sections into answer units and overlapping chunks.
+
+A unit is one sentence of prose or one bullet: the smallest piece an answer quotes.
+A chunk is a window of consecutive units of one section: the piece retrieval ranks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indexer.knowledge import KnowledgeDoc
+
+CHUNKER_VERSION = 1
+MAX_CHUNK_WORDS = 220
+OVERLAP_WORDS = 50
+INTRO_SECTION = "Overview"
+
+_HEADING_RE = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+_BULLET_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
+_INLINE_MD_RE = re.compile(r"(\*\*|__|`)")
+_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    units: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    doc_id: str
+    section: str
+    text: str
+    unit_start: int  # index into the document's units
+    unit_end: int  # exclusive
+
+
+def clean_inline(text: str) -> str:
+    text = _LINK_RE.sub(r"\1", text)
+    text = _INLINE_MD_RE.sub("", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END_RE.split(paragraph) if s.strip()]
+
+
+def _units_of(lines: list[str]) -> list[str]:
+    """Bullets stay whole; prose paragraphs are split into sentences."""
+    units: list[str] = []
+    paragraph: list[str] = []
+    bullet: list[str] | None = None
+
+    def flush() -> None:
+        nonlocal bullet
+        if bullet is not None:
+            units.append(clean_inline(" ".join(bullet)))
+            bullet = None
+        if paragraph:
+            units.extend(split_sentences(clean_inline(" ".join(paragraph))))
+            paragraph.clear()
+
+    for line in lines:
+        if not line.strip():
+            flush()
+        elif _BULLET_RE.match(line):
+            flush()
+            bullet = [_BULLET_RE.sub("", line, count=1)]
+        elif bullet is not None and line.startswith((" ", "\t")):
+            bullet.append(line.strip())
+        else:
+            if bullet is not None:
+                flush()
+            paragraph.append(line.strip().lstrip("#").strip())
+    flush()
+    return [u for u in units if u]
+
+
+def split_sections(body: str) -> list[Section]:
+    sections: list[Section] = []
+    heading = INTRO_SECTION
+    lines: list[str] = []
+    for line in body.splitlines():
+        match = _HEADING_RE.match(line)
+        if match:
+            units = _units_of(lines)
+            if units:
+                sections.append(Section(heading, tuple(units)))
+            heading, lines = clean_inline(match.group(1)), []
+        else:
+            lines.append(line)
+    units = _units_of(lines)
+    if units:
+        sections.append(Section(heading, tuple(units)))
+    return sections
+
+
+def _windows(units: tuple[str, ...], max_words: int, overlap_words: int) -> list[tuple[int, int]]:
+    """Windows of whole units up to max_words; consecutive windows share about overlap_words."""
+    lengths = [len(u.split()) for u in units]
+    windows: list[tuple[int, int]] = []
+    start = 0
+    while start < len(units):
+        end, words = start, 0
+        while end < len(units) and (end == start or words + lengths[end] <= max_words):
+            words += lengths[end]
+            end += 1
+        windows.append((start, end))
+        if end >= len(units):
+            break
+        back, shared = end, 0
+        while back - 1 > start and shared + lengths[back - 1] <= overlap_words:
+            back -= 1
+            shared += lengths[back]
+        start = back
+    return windows
+
+
+def chunk_document(
+    doc: KnowledgeDoc, max_words: int = MAX_CHUNK_WORDS, overlap_words: int = OVERLAP_WORDS
+) -> tuple[list[str], list[str], list[Chunk]]:
+    """Return the document's units, each unit's section, and its chunks."""
+    units: list[str] = []
+    unit_sections: list[str] = []
+    chunks: list[Chunk] = []
+    for section in split_sections(doc.body):
+        offset = len(units)
+        units.extend(section.units)
+        unit_sections.extend([section.heading] * len(section.units))
+        for start, end in _windows(section.units, max_words, overlap_words):
+            body = " ".join(section.units[start:end])
+            text = f"{doc.meta.title}. {section.heading}. {body}"
+            chunks.append(Chunk(doc.id, section.heading, text, offset + start, offset + end))
+    return units, unit_sections, chunks

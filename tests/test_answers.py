@@ -1,0 +1,119 @@
+"""Answers on the real model over the shipped knowledge base."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.answers import EmptyQuestionError
+from indexer.knowledge import CATEGORIES
+from indexer.retriever import Retriever
+
+DATA = Path(__file__).parent / "data"
+
+
+def small_questions() -> list[dict]:
+    return yaml.safe_load((DATA / "questions_small.yaml").read_text())["questions"]
+
+
+def test_json_contract(engine) -> None:
+    answer = engine.ask("how do we pick a KPI for churn?").to_json()
+    assert list(answer) == ["question", "answered", "confidence", "answer", "sources"]
+    assert answer["question"] == "how do we pick a KPI for churn?"
+    assert answer["answered"] is True
+    assert isinstance(answer["confidence"], float) and 0 <= answer["confidence"] <= 1
+    assert answer["answer"].strip()
+    assert answer["sources"]
+    for source in answer["sources"]:
+        assert list(source) == ["doc_id", "title", "section", "category", "score"]
+        assert source["category"] in CATEGORIES
+        assert isinstance(source["score"], float)
+    scores = [s["score"] for s in answer["sources"]]
+    assert scores == sorted(scores, reverse=True)
+    assert answer["sources"][0]["category"] == "kpis"
+
+
+def test_answer_quotes_only_the_knowledge_base(engine) -> None:
+    answer = engine.ask("what should we monitor once the model is in production?")
+    assert answer.answered
+    units = {u.text for u in engine.searcher.stored.units}
+    lines = answer.answer.splitlines()
+    assert len(lines) == len(answer.quotes) >= 2
+    for quote, line in zip(answer.quotes, lines, strict=True):
+        assert quote.text in units  # quoted verbatim, never generated
+        assert line == f"• {quote.text} [{quote.source + 1}]"
+        source = answer.sources[quote.source]
+        assert any(
+            u.text == quote.text and u.doc_id == source.doc_id and u.section == source.section
+            for u in engine.searcher.stored.units
+        )
+
+
+@pytest.mark.parametrize("retriever", list(Retriever))
+def test_retrieval_on_real_model(engine, retriever: Retriever) -> None:
+    on_topic = [q for q in small_questions() if "cats" in q]
+    hits = 0
+    for q in on_topic:
+        answer = engine.ask(q["q"], retriever)
+        hits += answer.ranked_categories[0] in q["cats"]
+    assert hits / len(on_topic) >= (0.75 if retriever == Retriever.hybrid else 0.6)
+
+
+def test_off_topic_questions_are_declined(engine) -> None:
+    off_topic = [q["q"] for q in small_questions() if q.get("expect") == "none"]
+    assert off_topic
+    for q in off_topic:
+        answer = engine.ask(q)
+        assert not answer.answered, (q, answer.confidence)
+        assert answer.sources == []
+        assert answer.answer.startswith("Sorry, I can only help with")
+        assert answer.closest_topics
+
+
+def test_empty_and_huge_questions(engine) -> None:
+    with pytest.raises(EmptyQuestionError):
+        engine.ask("   \n ")
+    huge = "How do we choose a KPI for our churn model? " * 460
+    assert len(huge) > 20_000
+    answer = engine.ask(huge)
+    assert answer.question == huge
+    assert answer.answered
+    assert answer.sources and answer.sources[0].category == "kpis"
+
+
+def _cli(*args: str, index_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, MLREADY_INDEX_DIR=str(index_dir))
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_cli_ask_json_and_errors(shipped_index: Path, tmp_path: Path) -> None:
+    result = _cli("ask", "how do we get stakeholder sign-off on our KPIs?", "--json", index_dir=shipped_index)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["answered"] is True
+    assert payload["sources"][0]["category"] in {"stakeholders", "kpis"}
+
+    empty = _cli("ask", "  ", index_dir=shipped_index)
+    assert empty.returncode == 2
+    assert "question is empty" in empty.stderr
+
+    # A missing index is built on first use, with a message saying so.
+    fresh = tmp_path / "fresh-index"
+    first = _cli("ask", "what is the weather in Paris?", index_dir=fresh)
+    assert first.returncode == 0, first.stderr
+    assert "building it now" in first.stderr
+    assert "Sorry, I can only help" in first.stdout
+    assert (fresh / "CURRENT").is_file()

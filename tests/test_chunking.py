@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from indexer.chunking import INTRO_SECTION, chunk_document, split_sections
+from indexer.knowledge import parse_document
+from tests.conftest import write_doc
+
+
+def test_sections_units_and_bullets() -> None:
+    body = (
+        "Intro sentence one. Intro sentence two.\n\n"
+        "## What to do\n"
+        "- First bullet has **bold** text.\n"
+        "  It continues on an indented line.\n"
+        "- Second bullet.\n\n"
+        "A closing paragraph. It has two sentences.\n\n"
+        "## Questions to ask the team\n"
+        "1. Who owns it?\n"
+    )
+    sections = split_sections(body)
+    assert [s.heading for s in sections] == [INTRO_SECTION, "What to do", "Questions to ask the team"]
+    assert sections[0].units == ("Intro sentence one.", "Intro sentence two.")
+    assert sections[1].units == (
+        "First bullet has bold text. It continues on an indented line.",
+        "Second bullet.",
+        "A closing paragraph.",
+        "It has two sentences.",
+    )
+    assert sections[2].units == ("Who owns it?",)
+
+
+def test_long_section_split_with_overlap(tmp_path: Path) -> None:
+    sentences = [f"Sentence number {i} talks about data quality checks in detail." for i in range(60)]
+    body = "Intro.\n\n## What goes wrong\n" + " ".join(sentences) + "\n"
+    doc = parse_document(write_doc(tmp_path, "data-quality-long", body=body))
+    units, unit_sections, chunks = chunk_document(doc, max_words=100, overlap_words=25)
+    long_chunks = [c for c in chunks if c.section == "What goes wrong"]
+    assert len(long_chunks) > 3
+    for c in long_chunks:
+        assert len(" ".join(units[c.unit_start : c.unit_end]).split()) <= 100
+        assert c.text.startswith("Data Quality Long. What goes wrong.")
+    # Consecutive chunks share units, and together they cover the whole section.
+    for a, b in itertools.pairwise(long_chunks):
+        assert b.unit_start < a.unit_end
+    covered = {i for c in long_chunks for i in range(c.unit_start, c.unit_end)}
+    assert covered == {i for i, s in enumerate(unit_sections) if s == "What goes wrong"}
+
+
+def test_every_unit_lands_in_a_chunk(tmp_path: Path) -> None:
+    doc = parse_document(write_doc(tmp_path, "kpis-short"))
+    units, _, chunks = chunk_document(doc)
+    covered = {i for c in chunks for i in range(c.unit_start, c.unit_end)}
+    assert covered == set(range(len(units)))
+    assert {c.section for c in chunks} == {INTRO_SECTION, "What goes wrong", "What to do"}
