@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -130,6 +131,78 @@ def evaluate_cmd(
     if show_misses:
         for miss in result.misses:
             _err(json.dumps(miss, ensure_ascii=False))
+
+
+@app.command()
+def chat() -> None:
+    """Try mlready without Slack: the real app against a local stand-in for Slack."""
+    from bot.slack.console import run_console
+
+    interactive = sys.stdin.isatty()
+
+    def lines():
+        while True:
+            try:
+                yield input("you> ") if interactive else next(sys.stdin)
+            except (EOFError, StopIteration, KeyboardInterrupt):
+                return
+
+    run_console(_settings(), lines(), sys.stdout, interactive)
+
+
+@app.command()
+def serve(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve HTTP (Events API) instead of Socket Mode.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on in HTTP mode.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port for HTTP mode.")] = 3000,
+) -> None:
+    """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, or HTTP with --http."""
+    from bot.slack.serve import serve_http, serve_socket_mode
+
+    settings = _settings()
+    if http:
+        serve_http(settings, host, port)
+    else:
+        serve_socket_mode(settings)
+
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the latest migration."""
+    from bot.db.migrate import current_revision, open_database
+
+    db = open_database(_settings().database_url)
+    typer.echo(f"Database at revision {current_revision(db.engine)}.")
+
+
+feedback_app = typer.Typer(help="Answer feedback.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    csv = "csv"
+
+
+@feedback_app.command("report")
+def feedback_report(
+    since: Annotated[int | None, typer.Option(help="Only the last DAYS days.", min=1)] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="md or csv.")] = ReportFormat.md,
+) -> None:
+    """Questions declined or marked not helpful, most frequent first, with the sources shown."""
+    from bot.db.migrate import open_database
+    from bot.feedback_report import build_report, to_csv, to_markdown
+
+    db = open_database(_settings().database_url)
+    with db.session() as session:
+        rows = build_report(session, since)
+    typer.echo(to_markdown(rows, since) if fmt == ReportFormat.md else to_csv(rows), nl=False)
 
 
 def main() -> None:

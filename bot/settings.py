@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from indexer.errors import MlreadyError
 from indexer.knowledge import shipped_knowledge_dir
 
 # Tuned on bench/devset.yaml (see bench/RESULTS.md): below this cosine similarity between
 # the question and the best passages, a question is declined as off-topic.
 DEFAULT_DECLINE_THRESHOLD = 0.40
+SLACK_API_URL = "https://slack.com/api/"
 
 
 class Settings(BaseSettings):
@@ -20,10 +22,27 @@ class Settings(BaseSettings):
         env_prefix="MLREADY_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
+    # Knowledge and answers
     index_dir: Path = Field(default=Path(".mlready/index"))
     knowledge_dirs: str = Field(default="", description="extra knowledge folders, separated by ':' or ','")
     model_path: Path | None = None
     decline_threshold: float = Field(default=DEFAULT_DECLINE_THRESHOLD, ge=0.0, le=1.0)
+
+    # Database
+    database_url: str = "sqlite:///mlready.db"
+
+    # Slack (the three Slack names are Slack's own, without the MLREADY_ prefix)
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_api_url: str = SLACK_API_URL
+    slack_max_retries: int = Field(default=5, ge=0, le=20)
+
+    # Answering work runs off the request path, in its own bounded queue
+    answer_workers: int = Field(default=2, ge=1, le=32)
+    answer_queue_size: int = Field(default=100, ge=1, le=10_000)
 
     @property
     def extra_knowledge_dirs(self) -> list[Path]:
@@ -37,3 +56,18 @@ class Settings(BaseSettings):
             if d.resolve() not in {u.resolve() for u in unique}:
                 unique.append(d)
         return unique
+
+    def require(self, *names: str) -> None:
+        """Stop with a message naming each missing required setting."""
+        env_names = {
+            "slack_bot_token": "SLACK_BOT_TOKEN",
+            "slack_signing_secret": "SLACK_SIGNING_SECRET",
+            "slack_app_token": "SLACK_APP_TOKEN",
+        }
+        missing = [env_names.get(n, f"MLREADY_{n.upper()}") for n in names if not getattr(self, n)]
+        if missing:
+            raise MlreadyError(
+                "missing required setting(s): "
+                + ", ".join(missing)
+                + "; set them in the environment or in a .env file (see README, 'Settings')"
+            )

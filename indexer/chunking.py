@@ -44,8 +44,20 @@ def clean_inline(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_ABBREVIATIONS = ("et al.", "e.g.", "i.e.", "etc.", "vs.", "cf.", "approx.", "Dr.", "No.", "Fig.")
+
+
 def split_sentences(paragraph: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END_RE.split(paragraph) if s.strip()]
+    sentences: list[str] = []
+    for piece in _SENTENCE_END_RE.split(paragraph):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if sentences and sentences[-1].endswith(_ABBREVIATIONS):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
 
 
 def _units_of(lines: list[str]) -> list[str]:

@@ -73,3 +73,43 @@ def engine(shipped_index: Path, embedder: Embedder):
     from bot.knowledge_base import open_engine
 
     return open_engine(Settings(index_dir=shipped_index), embedder=embedder)
+
+
+def _pg_available() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """A fresh, empty database on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mlready.db'}"
+        return
+    import uuid
+
+    import psycopg
+
+    if not _pg_available():
+        pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432; start it (see README)")
+    name = f"mlready_test_{uuid.uuid4().hex[:12]}"
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def slack():
+    from bot.slack.local_api import LocalSlackAPI
+
+    api = LocalSlackAPI(team_id="T111").start()
+    yield api
+    api.stop()

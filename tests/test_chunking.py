@@ -54,3 +54,13 @@ def test_every_unit_lands_in_a_chunk(tmp_path: Path) -> None:
     covered = {i for c in chunks for i in range(c.unit_start, c.unit_end)}
     assert covered == set(range(len(units)))
     assert {c.section for c in chunks} == {INTRO_SECTION, "What goes wrong", "What to do"}
+
+
+def test_abbreviations_do_not_end_sentences() -> None:
+    sections = split_sections(
+        "## Sources\nBreck et al. (2017) list 28 tests. Teams skip them, e.g. Monitoring ones.\n"
+    )
+    assert sections[0].units == (
+        "Breck et al. (2017) list 28 tests.",
+        "Teams skip them, e.g. Monitoring ones.",
+    )

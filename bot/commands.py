@@ -1,0 +1,55 @@
+"""The `/mlready` command grammar, parsed into plain values (no Slack types here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COMMAND = "/mlready"
+
+# (usage, one-line example/explanation), in the order shown by help.
+HELP_LINES: list[tuple[str, str]] = [
+    (
+        "ask <question>",
+        "`/mlready ask how do we pick a KPI for churn?` answers just for you, with a button to share it",
+    ),
+    (
+        "checklist [category]",
+        "`/mlready checklist kpis` runs the readiness checklist for this channel's project",
+    ),
+    ("status", "`/mlready status` shows the project's readiness score and blocking gaps"),
+    ("project create <name>", "`/mlready project create Churn model` binds this channel to a new project"),
+    ("project", "`/mlready project` shows this channel's project, owner and score"),
+    ("signoff @user", "`/mlready signoff @dana` asks a stakeholder to sign off objectives and KPIs"),
+    ("remind ...", "`/mlready remind weekly mon 09:30` sets reminders about open gaps"),
+    ("help", "`/mlready help` shows this list"),
+]
+KNOWN = {"ask", "help", "checklist", "status", "project", "signoff", "remind"}
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    name: str  # one of KNOWN; "help" for anything unknown or empty
+    args: str
+    unknown: str | None = None  # the word that was not understood, if any
+
+
+def parse(text: str) -> ParsedCommand:
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return ParsedCommand("help", "")
+    head = words[0].lower()
+    rest = words[1].strip() if len(words) > 1 else ""
+    if head not in KNOWN:
+        return ParsedCommand("help", "", unknown=words[0][:50])
+    if head == "ask" and not rest:
+        return ParsedCommand("help", "", unknown=None)
+    return ParsedCommand(head, rest)
+
+
+def help_text() -> str:
+    lines = [
+        "*mlready* helps your team find out early whether an ML project is set up to fail.",
+        "Mention me with a question (`@mlready how do we monitor drift?`), send me a direct message, or use:",
+    ]
+    lines += [f"• `{COMMAND} {usage}`: {example}" for usage, example in HELP_LINES]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Slack wiring: thin listeners that call the domain and render Block Kit."""

@@ -1,0 +1,93 @@
+"""Answer a question and deliver it to Slack: runs on the worker, never on the ack path."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from bot import history
+from bot.answers import Answer, AnswerEngine
+from bot.db.session import Database
+from bot.slack import blocks as ui
+from bot.slack.client import retry_handlers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Asked:
+    team_id: str
+    channel_id: str
+    user_id: str
+    question: str
+    surface: str  # mention, thread, dm, command
+    thread_ts: str | None = None
+    response_url: str | None = None
+
+
+class AnswerService:
+    """Holds the engine (loaded once, on first use) and posts answers."""
+
+    def __init__(self, engine_factory: Callable[[], AnswerEngine], db: Database, max_retries: int) -> None:
+        self._engine_factory = engine_factory
+        self._engine: AnswerEngine | None = None
+        self._engine_lock = threading.Lock()
+        self.db = db
+        self.max_retries = max_retries
+
+    @property
+    def engine(self) -> AnswerEngine:
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._engine_factory()
+            return self._engine
+
+    def answer(self, client: WebClient, asked: Asked) -> None:
+        answer = self.engine.ask(asked.question)
+        with self.db.session() as session:
+            record = history.record_answer(
+                session,
+                answer,
+                team_id=asked.team_id,
+                channel_id=asked.channel_id,
+                user_id=asked.user_id,
+                surface=asked.surface,
+            )
+            answer_id = record.id
+        self.deliver(client, asked, answer, answer_id)
+
+    def deliver(self, client: WebClient, asked: Asked, answer: Answer, answer_id: int) -> None:
+        shareable = asked.response_url is not None
+        blocks = ui.to_dicts(ui.answer_blocks(answer, answer_id, shareable=shareable))
+        text = ui.fallback_text(answer)
+        try:
+            if asked.response_url:
+                webhook = WebhookClient(asked.response_url, retry_handlers=retry_handlers(self.max_retries))
+                result = webhook.send(text=text, blocks=blocks, response_type="ephemeral")
+                if result.status_code != 200:
+                    log.error(
+                        "response_url post failed for channel %s: HTTP %s %s",
+                        asked.channel_id,
+                        result.status_code,
+                        result.body[:200],
+                    )
+                return
+            client.chat_postMessage(
+                channel=asked.channel_id,
+                thread_ts=asked.thread_ts,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+            )
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.error("posting the answer to channel %s failed after retries: %s", asked.channel_id, exc)
+            return
+        if asked.thread_ts:
+            with self.db.session() as session:
+                history.remember_thread(session, asked.team_id, asked.channel_id, asked.thread_ts)

@@ -1,0 +1,149 @@
+"""Block Kit builders. Each returns slack_sdk block models; Slack's limits are enforced here."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.answers import Answer, category_title
+from bot.slack import ids
+
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+_SECTION_BUDGET = SECTION_LIMIT - 100  # room for a continuation marker
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters; everything else is shown as written."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_text(text: str, limit: int = _SECTION_BUDGET) -> list[str]:
+    """Pieces of at most `limit` characters, split at line breaks, then spaces, then anywhere."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:cut])
+            line = line[cut:].lstrip()
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()] or [" "]
+
+
+def sections(text: str) -> list[Block]:
+    return [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in split_text(text)]
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+    label = text if len(text) <= BUTTON_TEXT_LIMIT else text[: BUTTON_TEXT_LIMIT - 1] + "…"
+    return ButtonElement(text=label, action_id=action_id, value=value[:BUTTON_VALUE_LIMIT], style=style)
+
+
+def fit(blocks: list[Block]) -> list[Block]:
+    """At most 50 blocks: keep the first ones and the trailing actions, say what was cut."""
+    if len(blocks) <= MAX_BLOCKS:
+        return blocks
+    tail = [b for b in blocks[-1:] if isinstance(b, ActionsBlock)]
+    note = ContextBlock(
+        elements=[MarkdownTextObject(text="_This answer was shortened to fit in one Slack message._")]
+    )
+    return [*blocks[: MAX_BLOCKS - 1 - len(tail)], note, *tail]
+
+
+def _sources_text(answer: Answer) -> str:
+    lines = ["*Sources*"]
+    lines += [
+        f"[{i}] {escape(s.title)} — {escape(s.section)} _({category_title(s.category)})_"
+        for i, s in enumerate(answer.sources, 1)
+    ]
+    return "\n".join(lines)
+
+
+def answer_blocks(
+    answer: Answer, answer_id: int, *, shareable: bool = False, shared_by: str | None = None
+) -> list[Block]:
+    """A cited answer with feedback buttons (and a share button when only the asker sees it)."""
+    if not answer.answered:
+        return declined_blocks(answer)
+    blocks: list[Block] = []
+    if shared_by:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"<@{shared_by}> shared an answer to: _{escape(answer.question[:200])}_"
+                    )
+                ]
+            )
+        )
+    blocks += sections(escape(answer.answer))
+    blocks += sections(_sources_text(answer))
+    value = str(answer_id)
+    buttons = [
+        button("👍 Helpful", ids.FEEDBACK_HELPFUL, value),
+        button("👎 Not helpful", ids.FEEDBACK_NOT_HELPFUL, value),
+    ]
+    if shareable:
+        buttons.append(button("Share in channel", ids.SHARE_ANSWER, value, style="primary"))
+    blocks.append(ActionsBlock(elements=buttons))
+    return fit(blocks)
+
+
+def declined_blocks(answer: Answer) -> list[Block]:
+    text = (
+        "Sorry, that is outside what I know. I help with getting ML projects ready: "
+        "objectives and KPIs, stakeholders, data, team, infrastructure, integration, "
+        "monitoring and responsible AI."
+    )
+    blocks: list[Block] = sections(text)
+    if answer.closest_topics:
+        topics = "\n".join(f"• {escape(t)}" for t in answer.closest_topics)
+        blocks += sections(f"*Closest topics I know:*\n{topics}")
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text="Tip: run `/mlready checklist` to see where your project stands.")
+            ]
+        )
+    )
+    return blocks
+
+
+def help_blocks(text: str, unknown: str | None = None) -> list[Block]:
+    blocks: list[Block] = []
+    if unknown:
+        blocks += sections(f"I don't know the subcommand `{escape(unknown)}`. Here is what I can do:")
+    return blocks + sections(text)
+
+
+def notice_blocks(text: str) -> list[Block]:
+    return sections(text)
+
+
+def fallback_text(answer: Answer) -> str:
+    """The plain-text version Slack shows in notifications."""
+    return (answer.answer if answer.answered else "I can't answer that one.")[:SECTION_LIMIT]
+
+
+def to_dicts(blocks: list[Block]) -> list[dict]:
+    return [b.to_dict() for b in blocks]

@@ -1,0 +1,1 @@
+"""One module per surface; each has register(app, services)."""

@@ -1,0 +1,100 @@
+"""@mentions, direct messages and follow-ups in threads the bot has answered."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import history
+from bot.slack.answering import Asked
+
+if TYPE_CHECKING:
+    from bot.slack.app import Services
+
+log = logging.getLogger(__name__)
+
+MENTION_RE = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+# Plain user messages only: edits, deletions, joins and bot posts are not questions.
+ANSWERABLE_SUBTYPES = {None, "thread_broadcast", "file_share"}
+
+
+def question_text(text: str) -> str:
+    return " ".join(MENTION_RE.sub(" ", text or "").split())
+
+
+def _from_a_bot(event: dict) -> bool:
+    return bool(event.get("bot_id") or event.get("bot_profile")) or event.get("subtype") == "bot_message"
+
+
+def register(app: App, services: Services) -> None:
+    def enqueue(client: WebClient, asked: Asked) -> None:
+        if not asked.question:
+            return
+        if not services.worker.submit(services.answers.answer, client, asked):
+            log.warning("answer queue full; dropping question in channel %s", asked.channel_id)
+            client.chat_postMessage(
+                channel=asked.channel_id,
+                thread_ts=asked.thread_ts,
+                text="I'm answering a lot of questions right now; please ask again in a minute.",
+            )
+
+    @app.event("app_mention")
+    def on_mention(event: dict, body: dict, client: WebClient) -> None:
+        if _from_a_bot(event):
+            return
+        enqueue(
+            client,
+            Asked(
+                team_id=body.get("team_id", ""),
+                channel_id=event["channel"],
+                user_id=event.get("user", ""),
+                question=question_text(event.get("text", "")),
+                surface="mention",
+                thread_ts=event.get("thread_ts") or event["ts"],
+            ),
+        )
+
+    @app.event("message")
+    def on_message(event: dict, body: dict, client: WebClient, context: dict) -> None:
+        if _from_a_bot(event) or event.get("subtype") not in ANSWERABLE_SUBTYPES:
+            return
+        text = event.get("text", "")
+        bot_user = context.get("bot_user_id")
+        if bot_user and f"<@{bot_user}" in text:
+            return  # app_mention answers it
+        team_id = body.get("team_id", "")
+        channel = event["channel"]
+        if event.get("channel_type") == "im":
+            enqueue(
+                client,
+                Asked(
+                    team_id,
+                    channel,
+                    event.get("user", ""),
+                    question_text(text),
+                    "dm",
+                    thread_ts=event.get("thread_ts"),
+                ),
+            )
+            return
+        thread_ts = event.get("thread_ts")
+        if not thread_ts:
+            return
+        with services.db.session() as session:
+            followed = history.is_answered_thread(session, team_id, channel, thread_ts)
+        if followed:
+            enqueue(
+                client,
+                Asked(
+                    team_id,
+                    channel,
+                    event.get("user", ""),
+                    question_text(text),
+                    "thread",
+                    thread_ts=thread_ts,
+                ),
+            )

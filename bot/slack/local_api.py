@@ -1,0 +1,181 @@
+"""A local stand-in for the Slack Web API: records every call and answers like Slack.
+
+Used by `mlready chat` (no Slack needed) and by the tests, which can also make it
+answer 429 with Retry-After, or 500, on demand. Listens on loopback only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT_USER_ID = "UMLREADY"
+BOT_ID = "BMLREADY"
+
+
+@dataclass
+class Call:
+    method: str  # Web API method, or "response_url" for posts to a response URL
+    params: dict[str, Any]
+    at: float = field(default_factory=time.time)
+
+
+@dataclass
+class _Fault:
+    method: str
+    status: int
+    retry_after: int | None
+    remaining: int
+
+
+class LocalSlackAPI:
+    def __init__(self, team_id: str = "TLOCAL", host: str = "127.0.0.1", port: int = 0) -> None:
+        self.team_id = team_id
+        self.calls: list[Call] = []
+        self.users: dict[str, dict] = {}
+        self._faults: list[_Fault] = []
+        self._lock = threading.Condition()
+        self._ts = 1_700_000_000
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                ctype = self.headers.get("Content-Type", "")
+                params: dict[str, Any]
+                if "json" in ctype:
+                    params = json.loads(raw) if raw else {}
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                    for key in ("blocks", "attachments", "view"):
+                        if isinstance(params.get(key), str):
+                            with contextlib.suppress(ValueError):
+                                params[key] = json.loads(params[key])
+                path = self.path.split("?")[0]
+                if path.startswith("/response/"):
+                    method = "response_url"
+                    params["_response_id"] = path.rsplit("/", 1)[-1]
+                else:
+                    method = path.removeprefix("/api/").strip("/")
+                status, headers, payload = api._respond(method, params)
+                body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header(
+                    "Content-Type",
+                    "text/plain" if isinstance(payload, str) else "application/json; charset=utf-8",
+                )
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name="local-slack-api"
+        )
+
+    # lifecycle
+    def start(self) -> LocalSlackAPI:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    def response_url(self, name: str = "1") -> str:
+        return self.url.replace("/api/", f"/response/{name}")
+
+    # fault injection
+    def fail_next(self, method: str, status: int = 429, times: int = 1, retry_after: int | None = 1) -> None:
+        with self._lock:
+            self._faults.append(_Fault(method, status, retry_after if status == 429 else None, times))
+
+    # inspection
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
+        with self._lock:
+            self._lock.wait_for(
+                lambda: len([c for c in self.calls if c.method == method]) >= count, timeout=timeout
+            )
+            return [c for c in self.calls if c.method == method]
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"{self._ts}.000100"
+
+    def _respond(self, method: str, params: dict) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            for fault in self._faults:
+                if fault.method in (method, "*") and fault.remaining > 0:
+                    fault.remaining -= 1
+                    self.calls.append(Call(f"{method}!{fault.status}", params))
+                    self._lock.notify_all()
+                    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+                    body = {"ok": False, "error": "ratelimited" if fault.status == 429 else "internal_error"}
+                    return fault.status, headers, body
+            self.calls.append(Call(method, params))
+            self._lock.notify_all()
+            return 200, {}, self._result(method, params)
+
+    def _result(self, method: str, params: dict) -> Any:
+        channel = params.get("channel", "")
+        if method == "response_url":
+            return "ok"
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://local.slack/",
+                "team": "Local",
+                "user": "mlready",
+                "team_id": self.team_id,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+            }
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {
+                    "text": params.get("text", ""),
+                    "ts": ts,
+                    "user": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                    "thread_ts": params.get("thread_ts"),
+                },
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.update":
+            return {"ok": True, "channel": channel, "ts": params.get("ts"), "text": params.get("text", "")}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "U"))[1:]}}
+        if method == "users.info":
+            user = params.get("user", "")
+            info = self.users.get(user, {"id": user, "name": user.lower(), "tz": "UTC", "is_bot": False})
+            return {"ok": True, "user": info}
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
+            return {"ok": True, "view": {"id": "V" + self._next_ts().replace(".", "")}}
+        return {"ok": True}

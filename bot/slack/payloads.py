@@ -1,0 +1,115 @@
+"""Slack-shaped request bodies, signed as Slack signs them.
+
+`mlready chat` drives the app with these, and the tests send them to the HTTP endpoint.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+APP_ID = "AMLREADY"
+_counter = itertools.count(1)
+
+
+def signed_headers(secret: str, body: str, content_type: str, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"content-type": content_type, "x-slack-request-timestamp": ts, "x-slack-signature": signature}
+
+
+def slash_command(
+    text: str, *, team_id: str, channel_id: str, user_id: str, response_url: str, command: str = "/mlready"
+) -> tuple[str, str]:
+    body = urlencode(
+        {
+            "token": "unused",
+            "team_id": team_id,
+            "team_domain": "local",
+            "channel_id": channel_id,
+            "channel_name": "console",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "response_url": response_url,
+            "trigger_id": f"trigger.{next(_counter)}",
+        }
+    )
+    return body, "application/x-www-form-urlencoded"
+
+
+def event_callback(event: dict, *, team_id: str, event_id: str | None = None) -> tuple[str, str]:
+    n = next(_counter)
+    body = json.dumps(
+        {
+            "token": "unused",
+            "team_id": team_id,
+            "api_app_id": APP_ID,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{int(time.time())}{n:06d}",
+            "event_time": int(time.time()),
+            "event": {"event_ts": event.get("ts", ""), **event},
+            "authorizations": [{"team_id": team_id, "user_id": "UMLREADY", "is_bot": True}],
+        }
+    )
+    return body, "application/json"
+
+
+def message_event(
+    text: str,
+    *,
+    channel: str,
+    user: str,
+    ts: str,
+    channel_type: str = "channel",
+    thread_ts: str | None = None,
+    mention: bool = False,
+    **extra: object,
+) -> dict:
+    event: dict = {
+        "type": "app_mention" if mention else "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel_type": channel_type,
+        **extra,
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def block_action(
+    action: dict,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str,
+    response_url: str,
+    message: dict | None = None,
+) -> tuple[str, str]:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "unused",
+        "trigger_id": f"trigger.{next(_counter)}",
+        "container": {
+            "type": "message",
+            "channel_id": channel_id,
+            "message_ts": (message or {}).get("ts", "0"),
+        },
+        "channel": {"id": channel_id, "name": "console"},
+        "message": message or {"type": "message", "ts": "0", "text": ""},
+        "response_url": response_url,
+        "actions": [{"type": "button", "action_ts": str(time.time()), "block_id": "b", **action}],
+    }
+    return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"

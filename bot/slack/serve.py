@@ -1,0 +1,45 @@
+"""`mlready serve`: Socket Mode, or HTTP mode under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.settings import Settings
+from bot.slack.runtime import create_runtime
+from indexer.errors import MlreadyError
+
+log = logging.getLogger(__name__)
+
+
+def serve_socket_mode(settings: Settings) -> None:
+    if not settings.slack_app_token:
+        raise MlreadyError(
+            "missing required setting(s): SLACK_APP_TOKEN (an xapp- token, for Socket Mode); "
+            "or run `mlready serve --http` to receive events over HTTP"
+        )
+    settings.require("slack_bot_token")
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app, services = create_runtime(settings)
+    _ = services.answers.engine  # load the model and index before taking events
+    log.warning("mlready is connected in Socket Mode")
+    try:
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    finally:
+        services.worker.shutdown()
+
+
+def serve_http(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from bot.slack.server import create_asgi_app
+
+    app, services = create_runtime(settings)
+    _ = services.answers.engine
+    assert settings.slack_signing_secret
+    asgi = create_asgi_app(app, settings.slack_signing_secret.get_secret_value())
+    log.warning("mlready listens on http://%s:%d/slack/events", host, port)
+    try:
+        uvicorn.run(asgi, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
+    finally:
+        services.worker.shutdown()

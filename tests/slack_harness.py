@@ -1,0 +1,143 @@
+"""The app in HTTP mode under uvicorn on loopback, the local Slack API, and signed requests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import uvicorn
+from pydantic import SecretStr
+
+from bot.answers import AnswerEngine
+from bot.settings import Settings
+from bot.slack import payloads
+from bot.slack.app import Services
+from bot.slack.local_api import LocalSlackAPI
+from bot.slack.runtime import create_runtime
+from bot.slack.server import create_asgi_app
+
+SECRET = "test-signing-secret"
+TEAM = "T111"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    seconds: float
+
+
+class RunningApp:
+    def __init__(
+        self, settings: Settings, engine_factory: Callable[[], AnswerEngine], slack: LocalSlackAPI
+    ) -> None:
+        self.slack = slack
+        self.settings = settings.model_copy(
+            update={
+                "slack_bot_token": SecretStr("xoxb-test"),
+                "slack_signing_secret": SecretStr(SECRET),
+                "slack_api_url": slack.url,
+            }
+        )
+        self.app, self.services = create_runtime(self.settings, engine_factory)
+        asgi = create_asgi_app(self.app, SECRET)
+        self.port = free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(asgi, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 10
+        while not self.server.started and time.time() < deadline:
+            time.sleep(0.02)
+
+    @property
+    def services_(self) -> Services:
+        return self.services
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.services.worker.shutdown()
+        self.services.db.dispose()
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        sign: bool = True,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Reply:
+        headers = (
+            payloads.signed_headers(secret, body, content_type, timestamp)
+            if sign
+            else {"content-type": content_type}
+        )
+        headers.update(extra_headers or {})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/slack/events", data=body.encode(), headers=headers, method="POST"
+        )
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                return Reply(resp.status, resp.read().decode(), time.perf_counter() - started)
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, exc.read().decode(), time.perf_counter() - started)
+
+    def get(self, path: str) -> Reply:
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+                return Reply(r.status, r.read().decode(), time.perf_counter() - started)
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, exc.read().decode(), time.perf_counter() - started)
+
+    # Slack-shaped requests
+    def command(self, text: str, user: str = "U1", channel: str = "C1", response_name: str = "1") -> Reply:
+        return self.post(
+            *payloads.slash_command(
+                text,
+                team_id=TEAM,
+                channel_id=channel,
+                user_id=user,
+                response_url=self.slack.response_url(response_name),
+            )
+        )
+
+    def event(
+        self, event: dict, event_id: str | None = None, extra_headers: dict[str, str] | None = None
+    ) -> Reply:
+        return self.post(
+            *payloads.event_callback(event, team_id=TEAM, event_id=event_id), extra_headers=extra_headers
+        )
+
+    def click(
+        self, action: dict, user: str = "U1", channel: str = "C1", response_name: str = "click"
+    ) -> Reply:
+        return self.post(
+            *payloads.block_action(
+                action,
+                team_id=TEAM,
+                user_id=user,
+                channel_id=channel,
+                response_url=self.slack.response_url(response_name),
+            )
+        )
+
+    def idle(self, timeout: float = 60) -> None:
+        assert self.services.worker.wait_idle(timeout)
+        time.sleep(0.05)
