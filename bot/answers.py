@@ -20,6 +20,8 @@ MAX_UNITS_PER_CHUNK = 2
 CHUNKS_FOR_ANSWER = 4
 MIN_UNIT_WORDS = 5
 UNIT_RELEVANCE_MARGIN = 0.2  # units far less similar than the best one are left out
+QUESTION_PENALTY = 0.1  # "Questions to ask the team" bullets are prompts, not answers
+ADVICE_SECTIONS = {"What to do": 0.05}
 CONFIDENCE_HITS = 3
 
 TOPICS_LINE = (
@@ -117,7 +119,10 @@ def compose(
             if text in seen or len(text.split()) < MIN_UNIT_WORDS:
                 continue
             seen.add(text)
-            candidates.append((float(sim) + 0.15 * hit.score, text, hit))
+            value = float(sim) + 0.15 * hit.score + ADVICE_SECTIONS.get(hit.chunk.section, 0.0)
+            if text.endswith("?"):
+                value -= QUESTION_PENALTY
+            candidates.append((value, text, hit))
     candidates.sort(key=lambda c: -c[0])
 
     chosen: list[tuple[float, str, Hit]] = []

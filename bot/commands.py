@@ -6,22 +6,28 @@ from dataclasses import dataclass
 
 COMMAND = "/mlready"
 
-# (usage, one-line example/explanation), in the order shown by help.
-HELP_LINES: list[tuple[str, str]] = [
+# (usage, what it does, example), in the order help shows them.
+HELP_LINES: list[tuple[str, str, str]] = [
     (
         "ask <question>",
-        "`/mlready ask how do we pick a KPI for churn?` answers just for you, with a button to share it",
+        "answers just for you, with a button to share it",
+        "/mlready ask how do we pick a KPI for churn?",
     ),
     (
         "checklist [category]",
-        "`/mlready checklist kpis` runs the readiness checklist for this channel's project",
+        "runs the readiness checklist for this channel's project",
+        "/mlready checklist kpis",
     ),
-    ("status", "`/mlready status` shows the project's readiness score and blocking gaps"),
-    ("project create <name>", "`/mlready project create Churn model` binds this channel to a new project"),
-    ("project", "`/mlready project` shows this channel's project, owner and score"),
-    ("signoff @user", "`/mlready signoff @dana` asks a stakeholder to sign off objectives and KPIs"),
-    ("remind ...", "`/mlready remind weekly mon 09:30` sets reminders about open gaps"),
-    ("help", "`/mlready help` shows this list"),
+    ("status", "shows the project's readiness score and blocking gaps", "/mlready status"),
+    (
+        "project create <name>",
+        "binds this channel to a new ML project",
+        "/mlready project create Churn model",
+    ),
+    ("project", "shows this channel's project, owner and score", "/mlready project"),
+    ("signoff @user", "asks a stakeholder to sign off objectives and KPIs", "/mlready signoff @dana"),
+    ("remind ...", "sets reminders about open gaps", "/mlready remind weekly mon 09:30"),
+    ("help", "shows this list", "/mlready help"),
 ]
 KNOWN = {"ask", "help", "checklist", "status", "project", "signoff", "remind"}
 
@@ -51,5 +57,5 @@ def help_text() -> str:
         "*mlready* helps your team find out early whether an ML project is set up to fail.",
         "Mention me with a question (`@mlready how do we monitor drift?`), send me a direct message, or use:",
     ]
-    lines += [f"• `{COMMAND} {usage}`: {example}" for usage, example in HELP_LINES]
+    lines += [f"• `{COMMAND} {usage}`: {what} (e.g. `{example}`)" for usage, what, example in HELP_LINES]
     return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""`mlready chat` and `mlready serve` start-up errors, run as a user runs them."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.answers import AnswerEngine
+from bot.settings import Settings
+from bot.slack.console import Console
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and not k.startswith("MLREADY_")}
+    return {**env, **extra}
+
+
+def test_chat_with_piped_input(shipped_index: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input="/mlready help\nhow do we pick a KPI?\n1\nwhat is the capital of France?\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+        env=_env(MLREADY_INDEX_DIR=str(shipped_index)),
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "> /mlready help" in out and "/mlready checklist" in out
+    assert "Sources" in out and "[1] 👍 Helpful" in out
+    assert "Thanks, glad it helped!" in out  # button 1 clicked
+    assert "Closest topics I know" in out
+    assert (tmp_path / "mlready.db").is_file()  # embedded default: SQLite in the working dir
+
+
+def test_console_buttons_share_and_unknown(shipped_index: Path, tmp_path: Path, engine: AnswerEngine) -> None:
+    out = io.StringIO()
+    settings = Settings(index_dir=shipped_index, database_url=f"sqlite:///{tmp_path / 'c.db'}")
+    console = Console(settings, out, engine_factory=lambda: engine)
+    try:
+        console.handle("/mlready ask how do we get sign-off from stakeholders?")
+        text = out.getvalue()
+        assert "Looking that up" in text and "Share in channel" in text
+        share = next(n for n, b in console.buttons.items() if b.action["action_id"] == "answer_share")
+        console.handle(str(share))
+        assert "shared an answer" in out.getvalue()
+        console.handle("99")
+        assert "there is no button [99]" in out.getvalue()
+        console.handle("/other thing")
+        assert "only /mlready is known" in out.getvalue()
+    finally:
+        console.close()
+
+
+def test_serve_without_required_settings_names_them(tmp_path: Path) -> None:
+    for args, missing in (
+        (["serve", "--http"], "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET"),
+        (["serve"], "SLACK_APP_TOKEN"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env=_env(),
+            check=False,
+        )
+        assert result.returncode == 1
+        assert missing in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_secrets_never_logged(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-very-secret")  # type: ignore[call-arg]
+    assert "xoxb-very-secret" not in repr(settings) and "xoxb-very-secret" not in str(settings)
