@@ -22,7 +22,6 @@ MIN_UNIT_WORDS = 5
 UNIT_RELEVANCE_MARGIN = 0.2  # units far less similar than the best one are left out
 QUESTION_PENALTY = 0.1  # "Questions to ask the team" bullets are prompts, not answers
 ADVICE_SECTIONS = {"What to do": 0.05}
-CONFIDENCE_HITS = 3
 
 TOPICS_LINE = (
     "objectives and KPIs, stakeholders and sign-off, data quality and volume, team "
@@ -86,15 +85,18 @@ def decline_message(closest: list[str]) -> str:
     return text
 
 
-def _confidence(hits: list[Hit]) -> float:
-    best = max((h.dense_score for h in hits[:CONFIDENCE_HITS]), default=0.0)
-    return round(float(min(max(best, 0.0), 1.0)), 4)
+def confidence_of(query_vec: np.ndarray, searcher: Searcher) -> float:
+    """Cosine similarity of the question and the closest passage in the whole knowledge base.
+
+    Measured on the dense ranking whatever the retriever, so that one threshold serves all."""
+    best = searcher.dense_ranking(query_vec, 1)
+    return round(float(min(max(best[0][1] if best else 0.0, 0.0), 1.0)), 4)
 
 
 def compose(
     question: str, query_vec: np.ndarray, hits: list[Hit], searcher: Searcher, threshold: float
 ) -> Answer:
-    confidence = _confidence(hits)
+    confidence = confidence_of(query_vec, searcher)
     ranked = list(dict.fromkeys(h.chunk.category for h in hits))
     if not hits or confidence < threshold:
         closest = list(dict.fromkeys(h.chunk.title for h in hits))[:3]

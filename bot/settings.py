@@ -12,8 +12,8 @@ from indexer.errors import MlreadyError
 from indexer.knowledge import shipped_knowledge_dir
 
 # Tuned on bench/devset.yaml (see bench/RESULTS.md): below this cosine similarity between
-# the question and the best passages, a question is declined as off-topic.
-DEFAULT_DECLINE_THRESHOLD = 0.40
+# the question and the closest passage, a question is declined as off-topic.
+DEFAULT_DECLINE_THRESHOLD = 0.345
 SLACK_API_URL = "https://slack.com/api/"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import bm25s
@@ -11,6 +12,8 @@ import Stemmer
 from indexer.embedding import MAX_QUERY_CHARS
 from indexer.retriever import Retriever
 from indexer.store import ChunkMeta, StoredIndex
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 RRF_K = 60
 CANDIDATES = 50

@@ -20,14 +20,13 @@ def write_doc(
     folder: Path,
     doc_id: str,
     category: str = "kpis",
-    title: str | None = None,
     body: str | None = None,
-    **extra: str,
+    **extra: str | None,
 ) -> Path:
-    """A valid knowledge document; `extra` overrides raw front-matter lines."""
+    """A valid knowledge document; `extra` overrides raw front-matter lines (None drops one)."""
     fields = {
         "id": doc_id,
-        "title": title or doc_id.replace("-", " ").title(),
+        "title": doc_id.replace("-", " ").title(),
         "category": category,
         "tags": "[test]",
         "checklist_items": "[]",

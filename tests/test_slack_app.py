@@ -133,6 +133,7 @@ def test_slash_ask_is_private_and_can_be_shared(running: RunningApp, slack: Loca
     assert shared["channel"] == "C1"
     assert "<@U1> shared an answer" in _texts(shared["blocks"])
     assert ids.SHARE_ANSWER not in _buttons(shared["blocks"])
+    running.idle()
     assert any(c.params.get("delete_original") for c in slack.calls_to("response_url"))
 
 
