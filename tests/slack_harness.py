@@ -16,7 +16,6 @@ from pydantic import SecretStr
 from bot.answers import AnswerEngine
 from bot.settings import Settings
 from bot.slack import payloads
-from bot.slack.app import Services
 from bot.slack.local_api import LocalSlackAPI
 from bot.slack.runtime import create_runtime
 from bot.slack.server import create_asgi_app
@@ -61,10 +60,6 @@ class RunningApp:
         deadline = time.time() + 10
         while not self.server.started and time.time() < deadline:
             time.sleep(0.02)
-
-    @property
-    def services_(self) -> Services:
-        return self.services
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -335,3 +335,11 @@ def test_bot_and_own_messages_are_ignored(running: RunningApp, slack: LocalSlack
 
 def test_health(running: RunningApp) -> None:
     assert json.loads(running.get("/healthz").body) == {"status": "ok"}
+
+
+def test_app_home_is_published(running: RunningApp, slack: LocalSlackAPI) -> None:
+    running.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
+    view = slack.wait_for("views.publish", 1)[0].params
+    assert view["user_id"] == "U1"
+    assert view["view"]["type"] == "home"
+    assert "/mlready ask" in json.dumps(view["view"])

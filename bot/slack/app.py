@@ -15,7 +15,7 @@ from bot.db.session import Database
 from bot.settings import Settings
 from bot.slack.answering import AnswerService
 from bot.slack.client import make_client
-from bot.slack.listeners import actions, commands, messages
+from bot.slack.listeners import actions, commands, home, messages
 from bot.slack.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ def build_app(
     messages.register(app, services)
     commands.register(app, services)
     actions.register(app, services)
+    home.register(app, services)
 
     @app.error
     def on_error(error: Exception, body: dict) -> None:

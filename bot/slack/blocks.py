@@ -7,9 +7,11 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from bot.answers import Answer, category_title
 from bot.slack import ids
@@ -136,8 +138,19 @@ def help_blocks(text: str, unknown: str | None = None) -> list[Block]:
     return blocks + sections(text)
 
 
-def notice_blocks(text: str) -> list[Block]:
-    return sections(text)
+def home_view(help_text: str) -> View:
+    blocks: list[Block] = [HeaderBlock(text="mlready: is your ML project set up to succeed?")]
+    blocks += sections(help_text)
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Answers are quoted from mlready's knowledge base, with their sources."
+                )
+            ]
+        )
+    )
+    return View(type="home", blocks=fit(blocks))
 
 
 def fallback_text(answer: Answer) -> str:

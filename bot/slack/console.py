@@ -7,6 +7,7 @@ button to click it. Works with piped input too.
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 import sys
 import time
@@ -121,8 +122,6 @@ class Console:
         print(text, file=self.out, flush=True)
 
     def _render_ack(self, body: str) -> None:
-        import json
-
         try:
             message = json.loads(body)
         except ValueError:

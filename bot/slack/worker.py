@@ -56,10 +56,6 @@ class Worker:
         with self._lock:
             return self._lock.wait_for(lambda: self._pending == 0, timeout=timeout)
 
-    @property
-    def pending(self) -> int:
-        return self._pending
-
     def shutdown(self, timeout: float = 30.0) -> None:
         """Finish queued work, then stop the threads."""
         self.wait_idle(timeout)
