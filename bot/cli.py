@@ -205,6 +205,47 @@ def feedback_report(
     typer.echo(to_markdown(rows, since) if fmt == ReportFormat.md else to_csv(rows), nl=False)
 
 
+class ProjectReportFormat(StrEnum):
+    md = "md"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def report(
+    project: Annotated[str, typer.Option(help="Project name.")],
+    workspace: Annotated[
+        str | None, typer.Option(help="Slack team id, when several workspaces have that name.")
+    ] = None,
+    fmt: Annotated[
+        ProjectReportFormat, typer.Option("--format", help="md, csv or json.")
+    ] = ProjectReportFormat.md,
+) -> None:
+    """Export a project's answers, history, KPIs and sign-offs."""
+    from bot import project_report
+    from bot.checklist import load_shipped_checklist
+    from bot.db.migrate import open_database
+    from bot.projects import find_by_name
+
+    db = open_database(_settings().database_url)
+    with db.session() as session:
+        found = find_by_name(session, project, workspace)
+        if not found:
+            raise MlreadyError(
+                f"no project named '{project}'"
+                + (f" in workspace {workspace}" if workspace else "")
+                + "; check the name with /mlready project in its channel"
+            )
+        teams = {p.team_id for p in found}
+        if len(teams) > 1:
+            raise MlreadyError(
+                f"several workspaces have a project named '{project}' "
+                f"({', '.join(sorted(teams))}); add --workspace TEAM_ID"
+            )
+        chosen = next((p for p in reversed(found) if p.archived_at is None), found[-1])
+        typer.echo(project_report.render(session, chosen, load_shipped_checklist(), fmt.value), nl=False)
+
+
 def main() -> None:
     try:
         app()

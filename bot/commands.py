@@ -26,10 +26,12 @@ HELP_LINES: list[tuple[str, str, str]] = [
     ),
     ("project", "shows this channel's project, owner and score", "/mlready project"),
     ("signoff @user", "asks a stakeholder to sign off objectives and KPIs", "/mlready signoff @dana"),
+    ("project archive", "archives this channel's project (owner only)", "/mlready project archive"),
+    ("export", "uploads the project's readiness report to the channel", "/mlready export"),
     ("remind ...", "sets reminders about open gaps", "/mlready remind weekly mon 09:30"),
     ("help", "shows this list", "/mlready help"),
 ]
-KNOWN = {"ask", "help", "checklist", "status", "project", "signoff", "remind"}
+KNOWN = {"ask", "help", "checklist", "status", "project", "signoff", "remind", "export"}
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,98 @@ class AnswerFeedback(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Workspace(Base):
+    """A Slack workspace (team); every project belongs to exactly one."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspaces.team_id"))
+    name: Mapped[str] = mapped_column(String(80))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Bumped by every KPI change; a sign-off given for an older version is stale.
+    kpi_version: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index(
+            "uq_projects_active_channel",
+            "team_id",
+            "channel_id",
+            unique=True,
+            sqlite_where=archived_at.is_(None),
+            postgresql_where=archived_at.is_(None),
+        ),
+    )
+
+
+class ChecklistAnswer(Base):
+    """The current answer to one checklist item of one project (the latest click wins)."""
+
+    __tablename__ = "checklist_answers"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str] = mapped_column(String(32))
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnswerHistory(Base):
+    """Every answer ever given, append-only."""
+
+    __tablename__ = "answer_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(80))
+    value: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str] = mapped_column(String(32))
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_answer_history_project", "project_id", "item_id"),)
+
+
+class Kpi(Base):
+    __tablename__ = "kpis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(200))
+    baseline: Mapped[float] = mapped_column(Float)
+    target: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(40), default="")
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    owner_id: Mapped[str] = mapped_column(String(32), default="")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Signoff(Base):
+    __tablename__ = "signoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    stakeholder_id: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(32))
+    what: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(24), default="requested")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    kpi_version: Mapped[int] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    dm_channel: Mapped[str] = mapped_column(String(32), default="")
+    dm_ts: Mapped[str] = mapped_column(String(32), default="")

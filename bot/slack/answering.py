@@ -11,9 +11,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot import history
+from bot import history, projects
 from bot.answers import Answer, AnswerEngine
+from bot.checklist import Checklist
 from bot.db.session import Database
+from bot.readiness import project_state, related_note
 from bot.slack import blocks as ui
 from bot.slack.client import retry_handlers
 
@@ -34,12 +36,15 @@ class Asked:
 class AnswerService:
     """Holds the engine (loaded once, on first use) and posts answers."""
 
-    def __init__(self, engine_factory: Callable[[], AnswerEngine], db: Database, max_retries: int) -> None:
+    def __init__(
+        self, engine_factory: Callable[[], AnswerEngine], db: Database, max_retries: int, checklist: Checklist
+    ) -> None:
         self._engine_factory = engine_factory
         self._engine: AnswerEngine | None = None
         self._engine_lock = threading.Lock()
         self.db = db
         self.max_retries = max_retries
+        self.checklist = checklist
 
     @property
     def engine(self) -> AnswerEngine:
@@ -60,11 +65,37 @@ class AnswerService:
                 surface=asked.surface,
             )
             answer_id = record.id
-        self.deliver(client, asked, answer, answer_id)
+            note, kpi_project = self._project_note(session, asked, answer)
+        self.deliver(client, asked, answer, answer_id, note, kpi_project)
 
-    def deliver(self, client: WebClient, asked: Asked, answer: Answer, answer_id: int) -> None:
+    def _project_note(self, session, asked: Asked, answer: Answer) -> tuple[str | None, int | None]:
+        """A line on the channel's project, when it has open items related to the answer."""
+        if not answer.answered:
+            return None, None
+        project = projects.channel_project(session, asked.team_id, asked.channel_id)
+        if project is None:
+            return None, None
+        state = project_state(session, project, self.checklist)
+        categories = list(dict.fromkeys(s.category for s in answer.sources))
+        note = related_note(state, self.checklist, categories)
+        kpi_open = note is not None and not state.kpis and "kpis" in categories[:2]
+        return note, project.id if kpi_open else None
+
+    def deliver(
+        self,
+        client: WebClient,
+        asked: Asked,
+        answer: Answer,
+        answer_id: int,
+        note: str | None = None,
+        kpi_project: int | None = None,
+    ) -> None:
         shareable = asked.response_url is not None
-        blocks = ui.to_dicts(ui.answer_blocks(answer, answer_id, shareable=shareable))
+        blocks = ui.to_dicts(
+            ui.answer_blocks(
+                answer, answer_id, shareable=shareable, project_note=note, kpi_project=kpi_project
+            )
+        )
         text = ui.fallback_text(answer)
         try:
             if asked.response_url:

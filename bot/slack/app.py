@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
+from sqlalchemy import text
 
 from bot import history
 from bot.answers import AnswerEngine
+from bot.checklist import Checklist
 from bot.db.session import Database
 from bot.settings import Settings
 from bot.slack.answering import AnswerService
 from bot.slack.client import make_client
-from bot.slack.listeners import actions, commands, home, messages
+from bot.slack.listeners import actions, checklist, commands, home, messages, signoff
 from bot.slack.worker import Worker
+from indexer.knowledge import KnowledgeDoc
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,30 @@ class Services:
     answers: AnswerService
     worker: Worker
     db: Database
+    checklist: Checklist
+    docs: dict[str, KnowledgeDoc]
+    _stripes: list[threading.Lock] = field(default_factory=lambda: [threading.Lock() for _ in range(64)])
+
+    @property
+    def doc_titles(self) -> dict[str, str]:
+        return {doc_id: doc.meta.title for doc_id, doc in self.docs.items()}
+
+    @contextlib.contextmanager
+    def message_lock(self, channel: str, ts: str) -> Iterator[None]:
+        """One render of a message at a time, so the last update shows the stored state;
+        across processes on PostgreSQL through an advisory lock."""
+        key = f"{channel}:{ts}"
+        with self._stripes[zlib.crc32(key.encode()) % len(self._stripes)]:
+            if self.db.engine.dialect.name != "postgresql":
+                yield
+                return
+            with self.db.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": key})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
+                    conn.commit()
 
 
 def build_app(
@@ -49,10 +79,15 @@ def build_app(
         process_before_response=True,
         logger=logging.getLogger("bot.slack.bolt"),
     )
+    from bot.knowledge_base import load_knowledge
+
+    knowledge = load_knowledge(settings)
     services = Services(
-        answers=AnswerService(engine_factory, db, settings.slack_max_retries),
+        answers=AnswerService(engine_factory, db, settings.slack_max_retries, knowledge.checklist),
         worker=Worker(settings.answer_workers, settings.answer_queue_size),
         db=db,
+        checklist=knowledge.checklist,
+        docs={d.id: d for d in knowledge.docs},
     )
 
     @app.middleware
@@ -70,6 +105,8 @@ def build_app(
     messages.register(app, services)
     commands.register(app, services)
     actions.register(app, services)
+    checklist.register(app, services)
+    signoff.register(app, services)
     home.register(app, services)
 
     @app.error

@@ -7,11 +7,9 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
-    HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
-from slack_sdk.models.views import View
 
 from bot.answers import Answer, category_title
 from bot.slack import ids
@@ -82,7 +80,13 @@ def _sources_text(answer: Answer) -> str:
 
 
 def answer_blocks(
-    answer: Answer, answer_id: int, *, shareable: bool = False, shared_by: str | None = None
+    answer: Answer,
+    answer_id: int,
+    *,
+    shareable: bool = False,
+    shared_by: str | None = None,
+    project_note: str | None = None,
+    kpi_project: int | None = None,
 ) -> list[Block]:
     """A cited answer with feedback buttons (and a share button when only the asker sees it)."""
     if not answer.answered:
@@ -100,6 +104,8 @@ def answer_blocks(
         )
     blocks += sections(escape(answer.answer))
     blocks += sections(_sources_text(answer))
+    if project_note:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="📌 " + escape(project_note)[:2900])]))
     value = str(answer_id)
     buttons = [
         button("👍 Helpful", ids.FEEDBACK_HELPFUL, value),
@@ -107,6 +113,8 @@ def answer_blocks(
     ]
     if shareable:
         buttons.append(button("Share in channel", ids.SHARE_ANSWER, value, style="primary"))
+    if kpi_project is not None:
+        buttons.append(button("Define KPI", ids.KPI_OPEN, f'{{"p":{kpi_project}}}'))
     blocks.append(ActionsBlock(elements=buttons))
     return fit(blocks)
 
@@ -136,21 +144,6 @@ def help_blocks(text: str, unknown: str | None = None) -> list[Block]:
     if unknown:
         blocks += sections(f"I don't know the subcommand `{escape(unknown)}`. Here is what I can do:")
     return blocks + sections(text)
-
-
-def home_view(help_text: str) -> View:
-    blocks: list[Block] = [HeaderBlock(text="mlready: is your ML project set up to succeed?")]
-    blocks += sections(help_text)
-    blocks.append(
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="Answers are quoted from mlready's knowledge base, with their sources."
-                )
-            ]
-        )
-    )
-    return View(type="home", blocks=fit(blocks))
 
 
 def fallback_text(answer: Answer) -> str:

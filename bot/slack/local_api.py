@@ -51,6 +51,17 @@ class LocalSlackAPI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8") if length else ""
+                if self.path.startswith("/upload/"):
+                    api._record(
+                        Call("file_upload", {"file_id": self.path.rsplit("/", 1)[-1], "content": raw})
+                    )
+                    body = f"OK - {length}".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 ctype = self.headers.get("Content-Type", "")
                 params: dict[str, Any]
                 if "json" in ctype:
@@ -120,6 +131,11 @@ class LocalSlackAPI:
             )
             return [c for c in self.calls if c.method == method]
 
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self._lock.notify_all()
+
     def _next_ts(self) -> str:
         self._ts += 1
         return f"{self._ts}.000100"
@@ -176,6 +192,17 @@ class LocalSlackAPI:
             user = params.get("user", "")
             info = self.users.get(user, {"id": user, "name": user.lower(), "tz": "UTC", "is_bot": False})
             return {"ok": True, "user": info}
+        if method == "files.getUploadURLExternal":
+            file_id = "F" + self._next_ts().replace(".", "")
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": self.url.replace("/api/", f"/upload/{file_id}"),
+            }
+        if method == "files.completeUploadExternal":
+            files = params.get("files", "[]")
+            files = json.loads(files) if isinstance(files, str) else files
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             return {"ok": True, "view": {"id": "V" + self._next_ts().replace(".", "")}}
         return {"ok": True}

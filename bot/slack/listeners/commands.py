@@ -1,23 +1,38 @@
-"""The `/mlready` slash command."""
+"""The `/mlready` slash command: parse, then hand over to the surface that owns the subcommand."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.commands import COMMAND, help_text, parse
 from bot.slack import blocks as ui
 from bot.slack.answering import Asked
+from bot.slack.listeners.checklist import handle_checklist_command
+from bot.slack.listeners.projects import (
+    handle_export_command,
+    handle_project_command,
+    handle_status_command,
+)
+from bot.slack.listeners.signoff import handle_signoff_command
 
 if TYPE_CHECKING:
     from bot.slack.app import Services
 
+HANDLERS = {
+    "checklist": handle_checklist_command,
+    "project": handle_project_command,
+    "status": handle_status_command,
+    "signoff": handle_signoff_command,
+    "export": handle_export_command,
+}
+
 
 def register(app: App, services: Services) -> None:
     @app.command(COMMAND)
-    def on_command(ack: Ack, command: dict, client: WebClient) -> None:
+    def on_command(ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
         parsed = parse(command.get("text", ""))
         if parsed.name == "ask":
             asked = Asked(
@@ -36,7 +51,11 @@ def register(app: App, services: Services) -> None:
                     text="I'm answering a lot of questions right now; please try again in a minute.",
                 )
             return
-        # help, unknown and empty subcommands, and those of features not built yet
+        handler = HANDLERS.get(parsed.name)
+        if handler is not None:
+            handler(ack, command, client, parsed.args, services, respond)
+            return
+        # help, unknown and empty subcommands, and those of features not built yet (remind)
         ack(
             response_type="ephemeral",
             text=help_text(),

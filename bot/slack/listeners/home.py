@@ -1,4 +1,4 @@
-"""App Home: how to use mlready (project scores join it with the projects work)."""
+"""App Home: the user's projects with their scores and open blocking gaps, and how to use mlready."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import projects
 from bot.commands import help_text
-from bot.slack import blocks as ui
+from bot.readiness import project_state
+from bot.slack import project_blocks as pb
 
 if TYPE_CHECKING:
     from bot.slack.app import Services
@@ -20,14 +22,20 @@ log = logging.getLogger(__name__)
 
 def register(app: App, services: Services) -> None:
     @app.event("app_home_opened")
-    def on_home_opened(event: dict, client: WebClient) -> None:
+    def on_home_opened(event: dict, body: dict, client: WebClient) -> None:
         if event.get("tab") != "home":
             return
-        services.worker.submit(_publish, client, event["user"])
+        services.worker.submit(publish_home, services, client, body.get("team_id", ""), event["user"])
 
 
-def _publish(client: WebClient, user_id: str) -> None:
+def publish_home(services: Services, client: WebClient, team_id: str, user_id: str) -> None:
+    with services.db.session() as session:
+        states = [
+            project_state(session, p, services.checklist)
+            for p in projects.user_projects(session, team_id, user_id)
+        ]
+        view = pb.home_view(help_text(), states)
     try:
-        client.views_publish(user_id=user_id, view=ui.home_view(help_text()).to_dict())
+        client.views_publish(user_id=user_id, view=view.to_dict())
     except SlackApiError as exc:
         log.error("publishing App Home for user %s failed: %s", user_id, exc)

@@ -1,0 +1,184 @@
+"""A project's answers, history, KPIs and sign-offs as Markdown, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.checklist import Checklist
+from bot.db.models import AnswerHistory, Project
+from bot.readiness import ProjectState, project_state, signoffs_of
+
+VALUE_LABELS = {"yes": "Yes", "partial": "Partial", "no": "No", "n-a": "N/A"}
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else ""
+
+
+def report_data(session: Session, project: Project, checklist: Checklist) -> dict:
+    state = project_state(session, project, checklist)
+    history = session.scalars(
+        select(AnswerHistory).where(AnswerHistory.project_id == project.id).order_by(AnswerHistory.id)
+    )
+    return {
+        "project": {
+            "id": project.id,
+            "name": project.name,
+            "workspace": project.team_id,
+            "channel": project.channel_id,
+            "owner": project.owner_id,
+            "created_at": _iso(project.created_at),
+            "archived_at": _iso(project.archived_at),
+        },
+        "score": {
+            "overall": round(state.readiness.overall, 4),
+            "band": state.band,
+            "weakest": state.readiness.weakest,
+            "sections": {s.category: round(s.score, 4) for s in state.readiness.sections},
+        },
+        "gaps": [g.item.id for g in state.readiness.gaps],
+        "answers": [
+            {
+                "item": item.id,
+                "question": item.question,
+                "value": state.values[item.id].value if item.id in state.values else "",
+                "answered_by": state.answers[item.id].answered_by if item.id in state.answers else "",
+                "answered_at": _iso(state.answers[item.id].answered_at) if item.id in state.answers else "",
+            }
+            for item in checklist.items()
+        ],
+        "history": [
+            {
+                "item": h.item_id,
+                "value": h.value,
+                "note": h.note,
+                "by": h.answered_by,
+                "at": _iso(h.answered_at),
+            }
+            for h in history
+        ],
+        "kpis": [
+            {
+                "metric": k.metric,
+                "baseline": k.baseline,
+                "target": k.target,
+                "unit": k.unit,
+                "deadline": k.deadline.date().isoformat() if k.deadline else "",
+                "owner": k.owner_id,
+            }
+            for k in state.kpis
+        ],
+        "signoffs": [
+            {
+                "stakeholder": s.stakeholder_id,
+                "requested_by": s.requested_by,
+                "what": s.what,
+                "status": s.status,
+                "comment": s.comment,
+                "requested_at": _iso(s.requested_at),
+                "decided_at": _iso(s.decided_at),
+            }
+            for s in signoffs_of(session, project)
+        ],
+        "signoff_state": state.signoff,
+    }
+
+
+def to_json(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(data: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["record", "item_or_metric", "value", "by", "at", "detail"])
+    for a in data["answers"]:
+        writer.writerow(["answer", a["item"], a["value"], a["answered_by"], a["answered_at"], a["question"]])
+    for h in data["history"]:
+        writer.writerow(["history", h["item"], h["value"], h["by"], h["at"], h["note"]])
+    for k in data["kpis"]:
+        writer.writerow(
+            [
+                "kpi",
+                k["metric"],
+                f"{k['baseline']} -> {k['target']} {k['unit']}".strip(),
+                k["owner"],
+                k["deadline"],
+                "",
+            ]
+        )
+    for s in data["signoffs"]:
+        writer.writerow(
+            [
+                "signoff",
+                s["stakeholder"],
+                s["status"],
+                s["requested_by"],
+                s["decided_at"] or s["requested_at"],
+                s["comment"],
+            ]
+        )
+    return out.getvalue()
+
+
+def to_markdown(data: dict, checklist: Checklist) -> str:
+    p, sc = data["project"], data["score"]
+    lines = [
+        f"# Readiness report: {p['name']}",
+        "",
+        f"- Workspace {p['workspace']}, channel {p['channel']}, owner {p['owner']}",
+        f"- Overall score {sc['overall']:.0%} (weakest section: {sc['weakest']}): {sc['band']}",
+        f"- Sign-off: {data['signoff_state']}",
+        "",
+        "## Sections",
+        "",
+        "| Section | Score |",
+        "|---|---|",
+    ]
+    lines += [f"| {cat} | {value:.0%} |" for cat, value in sc["sections"].items()]
+    lines += ["", "## Blocking gaps", ""]
+    lines += [
+        f"- {gap}: {checklist.item(gap).question}"
+        for gap in data["gaps"]  # type: ignore[union-attr]
+    ] or ["- none"]
+    lines += ["", "## Answers", "", "| Item | Answer | By | At |", "|---|---|---|---|"]
+    lines += [
+        f"| {a['item']} | {VALUE_LABELS.get(a['value'], '—')} | {a['answered_by']} | {a['answered_at']} |"
+        for a in data["answers"]
+    ]
+    lines += ["", "## KPIs", ""]
+    lines += [
+        f"- {k['metric']}: {k['baseline']} → {k['target']} {k['unit']}".rstrip()
+        + (f", by {k['deadline']}" if k["deadline"] else "")
+        + f" (owner {k['owner']})"
+        for k in data["kpis"]
+    ] or ["- none recorded"]
+    lines += ["", "## Sign-offs", ""]
+    lines += [
+        f"- {s['stakeholder']}: {s['status']} ({s['what']})" + (f": {s['comment']}" if s["comment"] else "")
+        for s in data["signoffs"]
+    ] or ["- none requested"]
+    lines += ["", "## History", "", "| At | Item | Answer | By |", "|---|---|---|---|"]
+    lines += [
+        f"| {h['at']} | {h['item']} | {VALUE_LABELS.get(h['value'], h['value'])} | {h['by']} |"
+        for h in data["history"]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render(session: Session, project: Project, checklist: Checklist, fmt: str) -> str:
+    data = report_data(session, project, checklist)
+    if fmt == "json":
+        return to_json(data)
+    if fmt == "csv":
+        return to_csv(data)
+    return to_markdown(data, checklist)
+
+
+__all__ = ["ProjectState", "render", "report_data"]

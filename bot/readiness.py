@@ -1,0 +1,252 @@
+"""A project's checklist state: recorded answers, KPIs, sign-offs, and its readiness score.
+
+`kpi` and `signoff` items are not clicked: their answer follows from the KPI records and
+the sign-off requests. No Slack imports here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.checklist import AnswerValue, Checklist, Readiness, score
+from bot.db.models import AnswerHistory, ChecklistAnswer, Kpi, Project, Signoff, utcnow
+
+
+def band(overall: float) -> str:
+    """An ML-Test-Score-style band for the weakest section's share of points (0..1)."""
+    if overall <= 0:
+        return "research project: not ready for production"
+    if overall <= 0.25:
+        return "serious holes: big gaps before this can be relied on"
+    if overall <= 0.5:
+        return "first pass at production readiness"
+    if overall <= 0.75:
+        return "reasonably ready, with known gaps"
+    if overall < 1:
+        return "strong readiness"
+    return "exceptional readiness"
+
+
+class AnswerError(ValueError):
+    pass
+
+
+def record_answer(
+    session: Session,
+    project: Project,
+    checklist: Checklist,
+    item_id: str,
+    value: str,
+    user_id: str,
+    note: str = "",
+) -> ChecklistAnswer:
+    """Append to the history and make this the current answer (the latest click wins)."""
+    item = checklist.item(item_id)
+    if item is None:
+        raise AnswerError("That checklist item no longer exists; run `/mlready checklist` again.")
+    if item.kind != "yesno":
+        raise AnswerError("That item is answered by recording a KPI or a sign-off.")
+    try:
+        answer = AnswerValue(value)
+    except ValueError:
+        raise AnswerError(f"'{value}' is not an answer; use yes, partial, no or n-a.") from None
+    if project.archived_at is not None:
+        raise AnswerError(f"The project *{project.name}* is archived; its checklist is closed.")
+    now = utcnow()
+    session.add(
+        AnswerHistory(
+            project_id=project.id,
+            item_id=item_id,
+            value=answer.value,
+            note=note,
+            answered_by=user_id,
+            answered_at=now,
+        )
+    )
+    dialect = session.get_bind().dialect.name
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(ChecklistAnswer)
+    stmt = insert.values(
+        project_id=project.id,
+        item_id=item_id,
+        value=answer.value,
+        note=note,
+        answered_by=user_id,
+        answered_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["project_id", "item_id"],
+        set_={
+            "value": stmt.excluded.value,
+            "note": stmt.excluded.note,
+            "answered_by": stmt.excluded.answered_by,
+            "answered_at": stmt.excluded.answered_at,
+        },
+        where=ChecklistAnswer.answered_at <= stmt.excluded.answered_at,
+    )
+    session.execute(stmt)
+    session.flush()
+    return session.get(ChecklistAnswer, (project.id, item_id))  # type: ignore[return-value]
+
+
+class KpiInput(BaseModel):
+    """What the KPI modal sends; each error is shown next to its field."""
+
+    metric: str = Field(min_length=2, max_length=200)
+    baseline: float
+    target: float
+    unit: str = Field(default="", max_length=40)
+    deadline: date | None = None
+    owner_id: str = Field(default="", max_length=32)
+
+    @field_validator("metric", "unit", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _target_differs(self) -> KpiInput:
+        if self.target == self.baseline:
+            raise ValueError("target must differ from the baseline")
+        return self
+
+
+def parse_kpi(raw: dict[str, str | None], today: date) -> tuple[KpiInput | None, dict[str, str]]:
+    """Validate modal input; returns the KPI or {field: message}."""
+    errors: dict[str, str] = {}
+    numbers: dict[str, float] = {}
+    for name in ("baseline", "target"):
+        text = (raw.get(name) or "").strip().rstrip("%").strip()
+        # "3,5" is a decimal comma; "1,200.5" has a thousands separator.
+        text = text.replace(",", ".") if text.count(",") == 1 and "." not in text else text.replace(",", "")
+        try:
+            numbers[name] = float(text)
+        except ValueError:
+            errors[name] = "Enter a number, e.g. 4.2"
+    deadline = raw.get("deadline")
+    if deadline:
+        try:
+            if date.fromisoformat(deadline) < today:
+                errors["deadline"] = "The deadline is in the past"
+        except ValueError:
+            errors["deadline"] = "Pick a date"
+    if not (raw.get("metric") or "").strip():
+        errors["metric"] = "Name the metric, e.g. monthly churn rate"
+    if errors:
+        return None, errors
+    try:
+        return KpiInput(
+            metric=raw.get("metric") or "",
+            unit=raw.get("unit") or "",
+            deadline=deadline or None,
+            owner_id=raw.get("owner_id") or "",
+            **numbers,
+        ), {}
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "target"
+            errors[field] = err["msg"].removeprefix("Value error, ")
+        return None, errors
+
+
+def add_kpi(session: Session, project: Project, kpi: KpiInput, user_id: str) -> Kpi:
+    if project.archived_at is not None:
+        raise AnswerError(f"The project *{project.name}* is archived.")
+    record = Kpi(
+        project_id=project.id,
+        metric=kpi.metric,
+        baseline=kpi.baseline,
+        target=kpi.target,
+        unit=kpi.unit,
+        owner_id=kpi.owner_id or user_id,
+        deadline=datetime.combine(kpi.deadline, datetime.min.time()) if kpi.deadline else None,
+        created_by=user_id,
+        created_at=utcnow(),
+    )
+    session.add(record)
+    project.kpi_version += 1  # any earlier sign-off no longer covers the KPIs
+    session.flush()
+    return record
+
+
+def kpis_of(session: Session, project: Project) -> list[Kpi]:
+    return list(session.scalars(select(Kpi).where(Kpi.project_id == project.id).order_by(Kpi.id)))
+
+
+def signoffs_of(session: Session, project: Project) -> list[Signoff]:
+    return list(session.scalars(select(Signoff).where(Signoff.project_id == project.id).order_by(Signoff.id)))
+
+
+def signoff_state(project: Project, signoff: Signoff | None) -> str:
+    """none, requested, approved, changes-requested, revoked or stale."""
+    if signoff is None:
+        return "none"
+    if signoff.status == "approved" and signoff.kpi_version != project.kpi_version:
+        return "stale"
+    return signoff.status
+
+
+@dataclass(frozen=True)
+class ProjectState:
+    project: Project
+    answers: dict[str, ChecklistAnswer]
+    values: dict[str, AnswerValue]  # what scoring sees, derived items included
+    kpis: list[Kpi]
+    latest_signoff: Signoff | None
+    signoff: str
+    readiness: Readiness
+
+    @property
+    def band(self) -> str:
+        return band(self.readiness.overall)
+
+
+def project_state(session: Session, project: Project, checklist: Checklist) -> ProjectState:
+    answers = {
+        a.item_id: a
+        for a in session.scalars(select(ChecklistAnswer).where(ChecklistAnswer.project_id == project.id))
+    }
+    values = {item_id: AnswerValue(a.value) for item_id, a in answers.items()}
+    kpis = kpis_of(session, project)
+    signoffs = signoffs_of(session, project)
+    latest = signoffs[-1] if signoffs else None
+    state = signoff_state(project, latest)
+    for item in checklist.items():
+        if item.kind == "kpi":
+            values.pop(item.id, None)
+            if kpis:
+                values[item.id] = AnswerValue.yes
+        elif item.kind == "signoff":
+            values.pop(item.id, None)
+            if state == "approved":
+                values[item.id] = AnswerValue.yes
+            elif state in ("changes-requested", "revoked"):
+                values[item.id] = AnswerValue.no
+            elif state == "stale":
+                values[item.id] = AnswerValue.partial
+    return ProjectState(project, answers, values, kpis, latest, state, score(checklist, values))
+
+
+def related_note(state: ProjectState, checklist: Checklist, categories: list[str]) -> str | None:
+    """One line on the project's open items in the answer's categories, or None."""
+    open_items = [
+        item
+        for cat in categories[:2]
+        if (section := checklist.section(cat)) is not None
+        for item in section.items
+        if state.values.get(item.id) in (None, AnswerValue.no)
+    ]
+    if not open_items:
+        return None
+    name = state.project.name
+    if any(item.kind == "kpi" for item in open_items):
+        return f"In *{name}*, no KPI is recorded yet: define one with a baseline and a target."
+    listed = "; ".join(item.question for item in open_items[:2])
+    more = f" (and {len(open_items) - 2} more)" if len(open_items) > 2 else ""
+    return f"In *{name}*, still open: {listed}{more}"
