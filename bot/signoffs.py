@@ -67,3 +67,15 @@ def decide(
     signoff.kpi_version = project.kpi_version
     session.flush()
     return signoff
+
+
+def revoke(session: Session, signoff: Signoff, project: Project, user_id: str) -> Signoff:
+    """The stakeholder withdraws an approval they gave."""
+    if user_id != signoff.stakeholder_id:
+        raise SignoffError(f"Only <@{signoff.stakeholder_id}> can revoke this sign-off.")
+    if signoff.status != "approved":
+        raise SignoffError(f"Only an approval can be revoked; this request is {signoff.status}.")
+    signoff.status = "revoked"
+    signoff.decided_at = utcnow()
+    session.flush()
+    return signoff

@@ -237,6 +237,16 @@ def test_signoff_flow_with_wrong_user(running: RunningApp, slack: LocalSlackAPI)
     status = _texts(ack_json(running.command("status"))["blocks"])
     assert "Stakeholder sign-off*: approved" in status
 
+    # The stakeholder can withdraw the approval from the updated DM; nobody else can.
+    revoke = _buttons(slack.calls_to("chat.update")[-1].params["blocks"])[ids.SIGNOFF_REVOKE]
+    running.click({"action_id": ids.SIGNOFF_REVOKE, "value": revoke["value"]}, user="U6")
+    running.click({"action_id": ids.SIGNOFF_REVOKE, "value": revoke["value"]}, user="U5")
+    running.idle()
+    with running.services.db.session() as s:
+        assert s.scalars(select(Signoff)).one().status == "revoked"
+    assert any("revoked their approval" in c.params["text"] for c in slack.calls_to("chat.postMessage"))
+    assert "Stakeholder sign-off*: revoked" in _texts(ack_json(running.command("status"))["blocks"])
+
 
 def test_request_changes_needs_a_comment(running: RunningApp, slack: LocalSlackAPI) -> None:
     create_project(running)

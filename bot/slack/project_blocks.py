@@ -285,13 +285,22 @@ def signoff_request_blocks(signoff: Signoff, state: ProjectState) -> list[Block]
             )
         )
     else:
-        verdict = "✅ Approved" if signoff.status == "approved" else "✋ Changes requested"
+        verdict = {"approved": "✅ Approved", "revoked": "↩️ Approval revoked"}.get(
+            signoff.status, "✋ Changes requested"
+        )
         comment = f": {escape(signoff.comment)}" if signoff.comment else ""
         blocks.append(
             ContextBlock(
                 elements=[MarkdownTextObject(text=f"{verdict} by <@{signoff.stakeholder_id}>{comment}")]
             )
         )
+        if signoff.status == "approved":
+            blocks.append(
+                ActionsBlock(
+                    block_id="signoff_revoke",
+                    elements=[button("Revoke approval", ids.SIGNOFF_REVOKE, encode(s=signoff.id))],
+                )
+            )
     return fit(blocks)
 
 

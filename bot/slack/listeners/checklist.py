@@ -31,6 +31,15 @@ def user_of(body: dict) -> str:
     return (body.get("user") or {}).get("id") or body.get("user_id", "")
 
 
+def ack_no_project(ack: Ack) -> None:
+    """The answer to any project command in a channel (or DM) without a project."""
+    ack(
+        response_type="ephemeral",
+        blocks=ui.to_dicts(pb.no_project_blocks()),
+        text="This channel has no ML project yet.",
+    )
+
+
 def refresh_message(
     services: Services, client: WebClient, team_id: str, project_id: int, channel: str, ts: str, category: str
 ) -> None:
@@ -91,11 +100,7 @@ def handle_checklist_command(
     with services.db.session() as session:
         project = projects.channel_project(session, team_id, channel)
     if project is None:
-        ack(
-            response_type="ephemeral",
-            blocks=ui.to_dicts(pb.no_project_blocks()),
-            text="This channel has no ML project yet.",
-        )
+        ack_no_project(ack)
         return
     ack()
     services.worker.submit(post_checklist, services, client, team_id, channel, category, respond)

@@ -13,6 +13,7 @@ from bot import project_report, projects
 from bot.readiness import project_state
 from bot.slack import blocks as ui
 from bot.slack import project_blocks as pb
+from bot.slack.listeners.checklist import ack_no_project
 
 if TYPE_CHECKING:
     from bot.slack.app import Services
@@ -39,11 +40,7 @@ def handle_project_command(
                 return
             project = projects.channel_project(session, team_id, channel)
             if project is None:
-                ack(
-                    response_type="ephemeral",
-                    blocks=ui.to_dicts(pb.no_project_blocks()),
-                    text="This channel has no ML project yet.",
-                )
+                ack_no_project(ack)
                 return
             if verb == "archive":
                 projects.archive_project(session, project, user_id)
@@ -75,11 +72,7 @@ def handle_status_command(
     with services.db.session() as session:
         project = projects.channel_project(session, command.get("team_id", ""), command.get("channel_id", ""))
         if project is None:
-            ack(
-                response_type="ephemeral",
-                blocks=ui.to_dicts(pb.no_project_blocks()),
-                text="This channel has no ML project yet.",
-            )
+            ack_no_project(ack)
             return
         state = project_state(session, project, services.checklist)
         blocks = pb.status_blocks(state, services.doc_titles)
@@ -93,11 +86,7 @@ def handle_export_command(
     with services.db.session() as session:
         project = projects.channel_project(session, team_id, channel)
         if project is None:
-            ack(
-                response_type="ephemeral",
-                blocks=ui.to_dicts(pb.no_project_blocks()),
-                text="This channel has no ML project yet.",
-            )
+            ack_no_project(ack)
             return
         project_id = project.id
     ack(response_type="ephemeral", text="Preparing the Markdown report…")

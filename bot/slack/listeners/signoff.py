@@ -15,7 +15,7 @@ from bot.readiness import project_state
 from bot.slack import blocks as ui
 from bot.slack import ids
 from bot.slack import project_blocks as pb
-from bot.slack.listeners.checklist import team_of, user_of
+from bot.slack.listeners.checklist import ack_no_project, team_of, user_of
 
 if TYPE_CHECKING:
     from bot.slack.app import Services
@@ -33,11 +33,7 @@ def handle_signoff_command(
         with services.db.session() as session:
             project = projects.channel_project(session, team_id, channel)
             if project is None:
-                ack(
-                    response_type="ephemeral",
-                    blocks=ui.to_dicts(pb.no_project_blocks()),
-                    text="This channel has no ML project yet.",
-                )
+                ack_no_project(ack)
                 return
             signoff = signoffs.request_signoff(session, project, stakeholder, user_id, what)
             signoff_id = signoff.id
@@ -91,10 +87,8 @@ def register(app: App, services: Services) -> None:
             return None
         return signoff
 
-    def decide(
-        client: WebClient, body: dict, signoff_id: int, approve: bool, comment: str, respond: Respond | None
-    ) -> str | None:
-        """Record the decision; returns an error message for the user, or None."""
+    def decide(client: WebClient, body: dict, signoff_id: int, outcome: str, comment: str = "") -> str | None:
+        """Record approve / changes / revoke; returns an error message for the user, or None."""
         team_id, user_id = team_of(body), user_of(body)
         with services.db.session() as session:
             signoff = session.get(Signoff, signoff_id)
@@ -102,29 +96,36 @@ def register(app: App, services: Services) -> None:
             if signoff is None or project is None:
                 return "I can't find that sign-off request."
             try:
-                signoffs.decide(session, signoff, project, user_id, approve, comment)
+                if outcome == "revoke":
+                    signoffs.revoke(session, signoff, project, user_id)
+                else:
+                    signoffs.decide(session, signoff, project, user_id, outcome == "approve", comment)
             except signoffs.SignoffError as exc:
                 return str(exc)
             state = project_state(session, project, services.checklist)
             blocks = ui.to_dicts(pb.signoff_request_blocks(signoff, state))
             dm = (signoff.dm_channel, signoff.dm_ts)
-            verdict = (
-                "✅ <@{u}> approved *{w}*." if approve else "✋ <@{u}> requested changes to *{w}*: {c}"
-            ).format(u=user_id, w=ui.escape(signoff.what), c=ui.escape(comment))
+            verdict = {
+                "approve": "✅ <@{u}> approved *{w}*.",
+                "changes": "✋ <@{u}> requested changes to *{w}*: {c}",
+                "revoke": "↩️ <@{u}> revoked their approval of *{w}*.",
+            }[outcome].format(u=user_id, w=ui.escape(signoff.what), c=ui.escape(comment))
             channel = project.channel_id
         services.worker.submit(_after_decision, client, dm, blocks, channel, verdict)
         return None
 
-    @app.action(ids.SIGNOFF_APPROVE)
-    def on_approve(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        signoff = load(body, action.get("value", ""), respond)
-        if signoff is None:
+    def on_button(outcome: str):
+        def listener(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+            signoff = load(body, action.get("value", ""), respond)
+            error = decide(client, body, signoff.id, outcome) if signoff is not None else None
             ack()
-            return
-        error = decide(client, body, signoff.id, True, "", respond)
-        ack()
-        if error:
-            respond(response_type="ephemeral", replace_original=False, text=error)
+            if error:
+                respond(response_type="ephemeral", replace_original=False, text=error)
+
+        return listener
+
+    app.action(ids.SIGNOFF_APPROVE)(on_button("approve"))
+    app.action(ids.SIGNOFF_REVOKE)(on_button("revoke"))
 
     @app.action(ids.SIGNOFF_CHANGES)
     def on_changes(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
@@ -150,7 +151,7 @@ def register(app: App, services: Services) -> None:
         if not isinstance(signoff_id, int):
             ack(response_action="errors", errors={"comment": "This request no longer exists."})
             return
-        error = decide(client, body, signoff_id, False, comment, None)
+        error = decide(client, body, signoff_id, "changes", comment)
         if error:
             ack(response_action="errors", errors={"comment": error})
             return
