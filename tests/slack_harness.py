@@ -50,7 +50,9 @@ class RunningApp:
             }
         )
         self.app, self.services = create_runtime(self.settings, engine_factory)
-        asgi = create_asgi_app(self.app, SECRET)
+        asgi = create_asgi_app(
+            self.app, SECRET, ready=lambda: self.services.answers.loaded and self.services.db.reachable()
+        )
         self.port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(asgi, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")

@@ -136,3 +136,8 @@ def test_cli_db_upgrade_and_report(database_url: str, tmp_path: Path) -> None:
     )
     assert report.returncode == 0, report.stderr
     assert report.stdout.startswith("question,asked")
+
+
+def test_reachability() -> None:
+    assert Database("sqlite://").reachable()
+    assert not Database("postgresql://postgres@127.0.0.1:1/nowhere").reachable()

@@ -320,8 +320,12 @@ def test_bot_and_own_messages_are_ignored(running: RunningApp, slack: LocalSlack
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
-def test_health(running: RunningApp) -> None:
+def test_health_and_readiness(running: RunningApp, slack: LocalSlackAPI) -> None:
     assert json.loads(running.get("/healthz").body) == {"status": "ok"}
+    assert running.get("/readyz").status == 503  # the engine loads on first use
+    running.event(mention(KPI_Q, ts="1100.1"))
+    slack.wait_for("chat.postMessage", 1)
+    assert json.loads(running.get("/readyz").body) == {"ready": True}
 
 
 def test_app_home_is_published(running: RunningApp, slack: LocalSlackAPI) -> None:

@@ -65,5 +65,13 @@ class Database:
         finally:
             session.close()
 
+    def reachable(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except Exception:  # any driver error means "not ready"; /readyz reports it
+            return False
+        return True
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -47,6 +47,10 @@ class AnswerService:
         self.checklist = checklist
 
     @property
+    def loaded(self) -> bool:
+        return self._engine is not None
+
+    @property
     def engine(self) -> AnswerEngine:
         with self._engine_lock:
             if self._engine is None:

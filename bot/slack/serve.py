@@ -37,7 +37,11 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
     app, services = create_runtime(settings)
     _ = services.answers.engine
     assert settings.slack_signing_secret
-    asgi = create_asgi_app(app, settings.slack_signing_secret.get_secret_value())
+    asgi = create_asgi_app(
+        app,
+        settings.slack_signing_secret.get_secret_value(),
+        ready=lambda: services.answers.loaded and services.db.reachable(),
+    )
     log.warning("mlready listens on http://%s:%d/slack/events", host, port)
     try:
         uvicorn.run(asgi, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
