@@ -144,7 +144,7 @@ def bench_builds(embedder, settings: Settings) -> dict:
 def bench_large(embedder, target_chunks: int = 5000) -> dict:
     """A generated corpus of about 5,000 chunks, made of the shipped sentences reshuffled."""
     from indexer.chunking import chunk_document
-    from indexer.knowledge import load_documents, shipped_knowledge_dir
+    from indexer.knowledge import CATEGORIES, load_documents, shipped_knowledge_dir
     from indexer.store import build_index
 
     rng = random.Random(7)
@@ -153,24 +153,13 @@ def bench_large(embedder, target_chunks: int = 5000) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="mlready-large-"))
     try:
         per_doc, docs_needed = 20, target_chunks // 20
-        cats = [
-            "objectives",
-            "kpis",
-            "stakeholders",
-            "data-quality",
-            "data-volume",
-            "expertise",
-            "infrastructure",
-            "integration",
-            "monitoring",
-            "responsible-ai",
-        ]
         for n in range(docs_needed):
             body = ["Generated playbook for the benchmark."]
             for s in range(per_doc - 1):
                 body.append(f"\n## Section {s}\n" + " ".join(rng.sample(sentences, 5)))
             (tmp / f"gen-{n:04d}.md").write_text(
-                f"---\nid: gen-{n:04d}\ntitle: Generated playbook {n}\ncategory: {cats[n % 10]}\n"
+                f"---\nid: gen-{n:04d}\ntitle: Generated playbook {n}\n"
+                f"category: {CATEGORIES[n % len(CATEGORIES)]}\n"
                 f"tags: [bench]\nchecklist_items: []\nsources:\n  - generated\n---\n" + "\n".join(body) + "\n"
             )
         docs = load_documents([tmp])

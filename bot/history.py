@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.answers import Answer
 from bot.db.models import AnsweredThread, AnswerFeedback, AnswerRecord, ProcessedEvent, utcnow
-
-
-def _insert(session: Session, model: type):
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+from bot.db.session import dialect_insert
 
 
 def claim_event(session: Session, event_id: str, team_id: str) -> bool:
     """True the first time an event id is seen; False for a retried delivery."""
     stmt = (
-        _insert(session, ProcessedEvent)
+        dialect_insert(session, ProcessedEvent)
         .values(event_id=event_id, team_id=team_id, received_at=utcnow())
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(ProcessedEvent.event_id)
@@ -29,7 +23,7 @@ def claim_event(session: Session, event_id: str, team_id: str) -> bool:
 
 def remember_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> None:
     stmt = (
-        _insert(session, AnsweredThread)
+        dialect_insert(session, AnsweredThread)
         .values(team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, created_at=utcnow())
         .on_conflict_do_nothing()
     )

@@ -11,12 +11,11 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.checklist import AnswerValue, Checklist, Readiness, score
 from bot.db.models import AnswerHistory, ChecklistAnswer, Kpi, Project, Signoff, utcnow
+from bot.db.session import dialect_insert
 
 
 def band(overall: float) -> str:
@@ -59,27 +58,16 @@ def record_answer(
         raise AnswerError(f"'{value}' is not an answer; use yes, partial, no or n-a.") from None
     if project.archived_at is not None:
         raise AnswerError(f"The project *{project.name}* is archived; its checklist is closed.")
-    now = utcnow()
-    session.add(
-        AnswerHistory(
-            project_id=project.id,
-            item_id=item_id,
-            value=answer.value,
-            note=note,
-            answered_by=user_id,
-            answered_at=now,
-        )
-    )
-    dialect = session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(ChecklistAnswer)
-    stmt = insert.values(
-        project_id=project.id,
-        item_id=item_id,
-        value=answer.value,
-        note=note,
-        answered_by=user_id,
-        answered_at=now,
-    )
+    row = {
+        "project_id": project.id,
+        "item_id": item_id,
+        "value": answer.value,
+        "note": note,
+        "answered_by": user_id,
+        "answered_at": utcnow(),
+    }
+    session.add(AnswerHistory(**row))
+    stmt = dialect_insert(session, ChecklistAnswer).values(**row)
     stmt = stmt.on_conflict_do_update(
         index_elements=["project_id", "item_id"],
         set_={
