@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -166,6 +167,74 @@ def serve(
         serve_http(settings, host, port)
     else:
         serve_socket_mode(settings)
+
+
+def _moment(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{text}' is not an ISO date-time, e.g. 2026-12-07T09:31:00+00:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(f"'{text}' has no UTC offset; add one, e.g. 2026-12-07T09:31:00+00:00")
+    return moment
+
+
+@app.command()
+def remind(
+    once: Annotated[bool, typer.Option("--once", help="Run the due reminders once and exit.")] = False,
+    now: Annotated[
+        str | None, typer.Option(help="Act as if at this moment (ISO 8601 with offset).", show_default=False)
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be sent; send nothing.")
+    ] = False,
+) -> None:
+    """Send the due reminders (for cron); `mlready serve` also sends them on its own."""
+    if not once and not dry_run:
+        _err(
+            "error: add --once to send the due reminders now (or --dry-run to list them); "
+            "`mlready serve` sends them by itself every MLREADY_REMINDER_INTERVAL_SECONDS"
+        )
+        raise typer.Exit(2)
+    moment = _moment(now)
+    from datetime import timedelta
+
+    from bot.db.migrate import open_database
+    from bot.knowledge_base import load_knowledge
+    from bot.reminders.delivery import ReminderRun
+
+    settings = _settings()
+    if not dry_run:
+        settings.require("slack_bot_token")
+    kb = load_knowledge(settings)
+    db = open_database(settings.database_url)
+    run = ReminderRun(db, kb.checklist, None, timedelta(days=settings.reminder_grace_days))
+    if dry_run:
+        outcomes = run.dry_run(moment)
+    else:
+        from bot.slack.client import make_client
+        from bot.slack.reminders import SlackMessenger
+
+        assert settings.slack_bot_token
+        client = make_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url, settings.slack_max_retries
+        )
+        run.messenger = SlackMessenger(client, db, kb.checklist, {d.id: d.meta.title for d in kb.docs})
+        outcomes = run.run(moment)
+    for o in outcomes:
+        detail = f" ({o.detail})" if o.detail else ""
+        rules = ",".join(o.rules)
+        where = f"{o.project} ({o.channel_id}) -> {o.destination}"
+        typer.echo(f"{o.status:<10} {where}: {rules} [{o.period}]{detail}")
+    if not outcomes:
+        typer.echo("Nothing due.")
+    db.dispose()
+    if any(o.status in ("retry", "failed") for o in outcomes):
+        raise typer.Exit(3)
 
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

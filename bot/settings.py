@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     answer_workers: int = Field(default=2, ge=1, le=32)
     answer_queue_size: int = Field(default=100, ge=1, le=10_000)
 
+    # Reminders: how often `mlready serve` looks for due ones (0 = never; use `mlready remind
+    # --once` from cron instead), and how long a blocking item may stay open before a nudge
+    reminder_interval_seconds: float = Field(default=60, ge=0, le=86_400)
+    reminder_grace_days: float = Field(default=7, gt=0, le=365)
+
     @property
     def extra_knowledge_dirs(self) -> list[Path]:
         parts = self.knowledge_dirs.replace(",", os.pathsep).split(os.pathsep)

@@ -141,3 +141,16 @@ def test_cli_db_upgrade_and_report(database_url: str, tmp_path: Path) -> None:
 def test_reachability() -> None:
     assert Database("sqlite://").reachable()
     assert not Database("postgresql://postgres@127.0.0.1:1/nowhere").reachable()
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.db.models import Base
+
+    db = open_database(database_url)
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    db.dispose()
+    assert diff == []

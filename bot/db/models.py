@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -163,3 +174,51 @@ class Signoff(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     dm_channel: Mapped[str] = mapped_column(String(32), default="")
     dm_ts: Mapped[str] = mapped_column(String(32), default="")
+
+
+class ReminderSchedule(Base):
+    """A project's reminder settings; a project without a row uses the defaults."""
+
+    __tablename__ = "reminder_schedules"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    cadence: Mapped[str] = mapped_column(String(8), default="weekly")  # weekly, daily, off
+    weekday: Mapped[int] = mapped_column(Integer, default=0)  # Monday = 0, for weekly
+    at_time: Mapped[str] = mapped_column(String(5), default="09:30")  # HH:MM, project time
+    timezone: Mapped[str] = mapped_column(String(64), default="")  # set by hand; wins over the owner's
+    owner_timezone: Mapped[str] = mapped_column(String(64), default="")  # cached from users.info
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Only a person's change moves this; a period that began before it is not reminded.
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(32), default="")
+
+
+class ReminderDelivery(Base):
+    """One reminder message for one project, rule, period and destination.
+
+    The unique key is what makes a reminder go out once; `status` moves
+    pending -> sending (claimed) -> sent, or back to pending after a failed send.
+    """
+
+    __tablename__ = "reminder_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(40))
+    destination: Mapped[str] = mapped_column(String(48))  # channel, owner:U.., stakeholder:U..
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str] = mapped_column(String(40), default="")
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    ts: Mapped[str] = mapped_column(String(32), default="")
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "rule", "period", "destination", name="uq_reminder_once"),
+        Index("ix_reminder_due", "status", "next_attempt_at"),
+    )

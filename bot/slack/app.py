@@ -8,6 +8,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -17,10 +18,12 @@ from bot import history
 from bot.answers import AnswerEngine
 from bot.checklist import Checklist
 from bot.db.session import Database
+from bot.reminders.delivery import ReminderRun
 from bot.settings import Settings
 from bot.slack.answering import AnswerService
 from bot.slack.client import make_client
-from bot.slack.listeners import actions, checklist, commands, home, messages, signoff
+from bot.slack.listeners import actions, checklist, commands, home, messages, reminders, signoff
+from bot.slack.reminders import SlackMessenger
 from bot.slack.worker import Worker
 from indexer.knowledge import KnowledgeDoc
 
@@ -36,6 +39,7 @@ class Services:
     db: Database
     checklist: Checklist
     docs: dict[str, KnowledgeDoc]
+    reminders: ReminderRun
     _stripes: list[threading.Lock] = field(default_factory=lambda: [threading.Lock() for _ in range(64)])
 
     @property
@@ -88,7 +92,9 @@ def build_app(
         db=db,
         checklist=knowledge.checklist,
         docs={d.id: d for d in knowledge.docs},
+        reminders=ReminderRun(db, knowledge.checklist, None, timedelta(days=settings.reminder_grace_days)),
     )
+    services.reminders.messenger = SlackMessenger(client, db, knowledge.checklist, services.doc_titles)
 
     @app.middleware
     def skip_retried_events(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:
@@ -102,6 +108,7 @@ def build_app(
                 return BoltResponse(status=200, body="")
         return next()
 
+    reminders.register(app, services)
     messages.register(app, services)
     commands.register(app, services)
     actions.register(app, services)

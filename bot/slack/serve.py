@@ -5,10 +5,19 @@ from __future__ import annotations
 import logging
 
 from bot.settings import Settings
+from bot.slack.app import Services
+from bot.slack.reminders import ReminderScheduler
 from bot.slack.runtime import create_runtime
 from indexer.errors import MlreadyError
 
 log = logging.getLogger(__name__)
+
+
+def start_scheduler(settings: Settings, services: Services) -> ReminderScheduler | None:
+    if settings.reminder_interval_seconds <= 0:
+        log.warning("reminders are not sent by this process (MLREADY_REMINDER_INTERVAL_SECONDS=0)")
+        return None
+    return ReminderScheduler(services.reminders, settings.reminder_interval_seconds).start()
 
 
 def serve_socket_mode(settings: Settings) -> None:
@@ -23,9 +32,12 @@ def serve_socket_mode(settings: Settings) -> None:
     app, services = create_runtime(settings)
     _ = services.answers.engine  # load the model and index before taking events
     log.warning("mlready is connected in Socket Mode")
+    scheduler = start_scheduler(settings, services)
     try:
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     finally:
+        if scheduler:
+            scheduler.stop()
         services.worker.shutdown()
 
 
@@ -43,7 +55,10 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
         ready=lambda: services.answers.loaded and services.db.reachable(),
     )
     log.warning("mlready listens on http://%s:%d/slack/events", host, port)
+    scheduler = start_scheduler(settings, services)
     try:
         uvicorn.run(asgi, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
     finally:
+        if scheduler:
+            scheduler.stop()
         services.worker.shutdown()

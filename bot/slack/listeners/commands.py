@@ -16,6 +16,7 @@ from bot.slack.listeners.projects import (
     handle_project_command,
     handle_status_command,
 )
+from bot.slack.listeners.reminders import handle_remind_command
 from bot.slack.listeners.signoff import handle_signoff_command
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ HANDLERS = {
     "status": handle_status_command,
     "signoff": handle_signoff_command,
     "export": handle_export_command,
+    "remind": handle_remind_command,
 }
 
 
@@ -55,7 +57,7 @@ def register(app: App, services: Services) -> None:
         if handler is not None:
             handler(ack, command, client, parsed.args, services, respond)
             return
-        # help, unknown and empty subcommands, and those of features not built yet (remind)
+        # help, unknown and empty subcommands
         ack(
             response_type="ephemeral",
             text=help_text(),

@@ -44,10 +44,10 @@ def handle_signoff_command(
         response_type="ephemeral",
         text=f"I asked <@{stakeholder}> to sign off; the answer will be posted in this channel.",
     )
-    services.worker.submit(_send_request, services, client, team_id, signoff_id)
+    services.worker.submit(send_signoff_request, services, client, team_id, signoff_id)
 
 
-def _send_request(services: Services, client: WebClient, team_id: str, signoff_id: int) -> None:
+def send_signoff_request(services: Services, client: WebClient, team_id: str, signoff_id: int) -> None:
     with services.db.session() as session:
         signoff = session.get(Signoff, signoff_id)
         project = projects.get_project(session, team_id, signoff.project_id) if signoff else None

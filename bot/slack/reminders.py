@@ -1,0 +1,99 @@
+"""Reminders over Slack: the messenger that posts them and the scheduler inside `mlready serve`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.checklist import Checklist
+from bot.db.models import Project, Signoff, utcnow
+from bot.db.session import Database
+from bot.readiness import project_state
+from bot.reminders.delivery import Reminder, ReminderRun
+from bot.reminders.schedule import schedule_of
+from bot.slack import blocks as ui
+from bot.slack import project_blocks as pb
+from bot.slack import reminder_blocks as rb
+
+log = logging.getLogger(__name__)
+
+
+class SlackMessenger:
+    """Posts reminders with the app's WebClient (which retries 429, 5xx and network errors)."""
+
+    def __init__(self, client: WebClient, db: Database, checklist: Checklist, doc_titles: dict[str, str]):
+        self.client = client
+        self.db = db
+        self.checklist = checklist
+        self.doc_titles = doc_titles
+
+    def user_timezone(self, user_id: str) -> str | None:
+        return (self.client.users_info(user=user_id).get("user") or {}).get("tz")
+
+    def send(self, reminder: Reminder) -> tuple[str, str]:
+        with self.db.session() as session:
+            project = session.get(Project, reminder.project_id)
+            assert project is not None
+            if reminder.destination.startswith("stakeholder:"):
+                signoff = session.scalars(
+                    select(Signoff)
+                    .where(Signoff.project_id == project.id, Signoff.status == "requested")
+                    .order_by(Signoff.id.desc())
+                ).first()
+                assert signoff is not None
+                state = project_state(session, project, self.checklist)
+                blocks = [
+                    *ui.sections(rb.stakeholder_nudge(signoff.requested_by, project.name)),
+                    *pb.signoff_request_blocks(signoff, state),
+                ]
+                text = f"Reminder: sign-off requested for {project.name}"
+            else:
+                schedule = schedule_of(session, project)
+                blocks = rb.reminder_blocks(reminder, self.checklist, self.doc_titles, schedule)
+                text = rb.reminder_text(reminder)
+        sent = self.client.chat_postMessage(
+            channel=reminder.target, text=text, blocks=ui.to_dicts(ui.fit(blocks))
+        )
+        return str(sent["channel"]), str(sent["ts"])
+
+
+class ReminderScheduler:
+    """Runs the due reminders every `interval` seconds on a daemon thread until stopped.
+
+    Every replica runs one; the delivery table's unique key and row claims make sure each
+    reminder is still sent once.
+    """
+
+    def __init__(self, run: ReminderRun, interval: float) -> None:
+        self.run = run
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="mlready-reminders", daemon=True)
+
+    def start(self) -> ReminderScheduler:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                outcomes = self.run.run(utcnow())
+            except Exception:  # the database may be down for a moment; the next tick retries
+                log.exception("reminder run failed")
+                continue
+            for outcome in outcomes:
+                log.info(
+                    "reminder %s: %s %s -> %s",
+                    outcome.status,
+                    outcome.project,
+                    ",".join(outcome.rules),
+                    outcome.destination,
+                )
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
