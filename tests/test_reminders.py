@@ -304,3 +304,19 @@ def test_invalid_settings_say_what_to_write(text: str, says: str) -> None:
     with pytest.raises(ScheduleError) as err:
         parse_remind(text)
     assert says in str(err.value) and "/mlready remind weekly mon 09:30" in str(err.value)
+
+
+def test_the_scheduler_thread_sends_due_reminders_and_stops(db: Database) -> None:
+    import time
+
+    from bot.slack.reminders import ReminderScheduler
+
+    project_id = make_project(db, created=datetime.now(UTC) - timedelta(days=30))
+    settle(db, project_id, "daily 00:00", datetime.now(UTC) - timedelta(days=10))
+    messenger = FakeMessenger()
+    scheduler = ReminderScheduler(ReminderRun(db, CHECKLIST, messenger), interval=0.05).start()
+    deadline = time.monotonic() + 20
+    while len(messenger.sent) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    scheduler.stop()
+    assert sorted(r.destination for r in messenger.sent) == ["channel", "owner:UOWNER"]

@@ -39,7 +39,7 @@ def view_submission(view: dict, values: dict, user: str = "U1") -> tuple[str, st
     def element(block: str, value: str) -> dict:
         if block == "deadline":
             return {"type": "datepicker", "selected_date": value}
-        if block == "owner":
+        if block in ("owner", "stakeholder"):
             return {"type": "users_select", "selected_user": value}
         return {"type": "plain_text_input", "value": value}
 
