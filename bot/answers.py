@@ -172,9 +172,10 @@ class AnswerEngine:
             raise EmptyQuestionError(
                 "the question is empty; ask something, e.g. 'how do we pick a KPI for churn?'"
             )
+        searcher = self.searcher  # one index per answer, even if a reload swaps it meanwhile
         query_vec = self.embedder.encode_query(text)
-        hits = self.searcher.search(text, query_vec, retriever)
-        return compose(question, query_vec, hits, self.searcher, self.threshold)
+        hits = searcher.search(text, query_vec, retriever)
+        return compose(question, query_vec, hits, searcher, self.threshold)
 
 
 def category_title(slug: str) -> str:

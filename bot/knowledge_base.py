@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answers import AnswerEngine
+from bot.answers import Answer, AnswerEngine
 from bot.checklist import Checklist, load_checklist, validate_links
 from bot.settings import Settings
 from indexer.embedding import Embedder
-from indexer.errors import IndexMissingError
+from indexer.errors import IndexMissingError, MlreadyError
 from indexer.knowledge import KnowledgeDoc, load_documents, shipped_knowledge_dir
+from indexer.retriever import Retriever
 from indexer.search import Searcher
-from indexer.store import BuildReport, build_index, check_dimension, load_index
+from indexer.store import (
+    BuildReport,
+    StoredIndex,
+    build_index,
+    check_dimension,
+    current_build_dir,
+    load_index,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +54,54 @@ def build(
     return build_index(kb.docs, settings.index_dir, embedder, full=full)
 
 
+class ReloadingEngine(AnswerEngine):
+    """Answers from the live index build, and switches to a new one when `mlready index`
+    replaces it (checked at most every `check_every` seconds), without reloading the model."""
+
+    def __init__(
+        self, settings: Settings, embedder: Embedder, stored: StoredIndex, check_every: float = 2.0
+    ) -> None:
+        super().__init__(Searcher(stored), embedder, settings.decline_threshold)
+        self.index_dir = settings.index_dir
+        self.build = current_build_dir(self.index_dir)
+        self.check_every = check_every
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def ask(self, question: str, retriever: Retriever = Retriever.hybrid) -> Answer:
+        self.reload_if_changed()
+        return super().ask(question, retriever)
+
+    def reload_if_changed(self, force: bool = False) -> bool:
+        now = time.monotonic()
+        if not force and now - self._checked < self.check_every:
+            return False
+        self._checked = now
+        current = current_build_dir(self.index_dir)
+        if current is None or current == self.build:
+            return False
+        with self._lock:
+            if current == self.build:
+                return False
+            self.build = current  # tried once per build, so a bad build is not retried every query
+            try:
+                stored = load_index(self.index_dir, expected_model=self.embedder.name)
+                check_dimension(stored, self.embedder)
+            except MlreadyError as exc:
+                log.error(
+                    "the new index %s could not be loaded; answering from the previous one: %s", current, exc
+                )
+                return False
+            self.searcher = Searcher(stored)
+        log.warning("switched to the new knowledge index %s", current.name)
+        return True
+
+
 def open_engine(
     settings: Settings,
     embedder: Embedder | None = None,
     notify: Callable[[str], None] | None = None,
-) -> AnswerEngine:
+) -> ReloadingEngine:
     """Load the index, building it first when there is none yet."""
     embedder = embedder or Embedder(settings.model_path)
     try:
@@ -62,4 +115,4 @@ def open_engine(
         build(settings, embedder)
         stored = load_index(settings.index_dir, expected_model=embedder.name)
     check_dimension(stored, embedder)
-    return AnswerEngine(Searcher(stored), embedder, settings.decline_threshold)
+    return ReloadingEngine(settings, embedder, stored)

@@ -117,3 +117,32 @@ def test_cli_ask_json_and_errors(shipped_index: Path, tmp_path: Path) -> None:
     assert "building it now" in first.stderr
     assert "Sorry, I can only help" in first.stdout
     assert (fresh / "CURRENT").is_file()
+
+
+def test_a_running_engine_picks_up_a_rebuilt_index(tmp_path: Path, shipped_index: Path, embedder) -> None:
+    """`mlready index` replacing the index is seen without a restart and without a model reload."""
+    import shutil
+
+    from bot.knowledge_base import build, open_engine
+    from bot.settings import Settings
+    from tests.conftest import write_doc
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(shipped_index, index_dir)
+    extra = tmp_path / "playbooks"
+    body = (
+        "Our house rule for the quarterly zebra review.\n\n## What to do\n"
+        "- Book the zebra review with finance two weeks before the quarter closes.\n"
+    )
+    write_doc(extra, "zebra-review", category="stakeholders", body=body, title='"Zebra review"')
+    settings = Settings(index_dir=index_dir)
+    engine = open_engine(settings, embedder=embedder)
+    engine.check_every = 0
+    question = "when do we book the zebra review with finance?"
+    assert all(s.doc_id != "zebra-review" for s in engine.ask(question).sources)
+    build(settings, embedder, extra=[extra])  # incremental: embeds only the new document
+    answer = engine.ask(question)
+    assert answer.sources[0].doc_id == "zebra-review" and engine.embedder is embedder
+    (index_dir / "CURRENT").write_text("no-such-build")  # a broken pointer keeps the last good index
+    assert not engine.reload_if_changed(force=True)
+    assert engine.ask(question).sources[0].doc_id == "zebra-review"
