@@ -38,12 +38,15 @@ RetrieverOpt = Annotated[Retriever, typer.Option(help="Ranking: dense, bm25 or h
 
 
 def _settings():
+    from bot.logs import configure
     from bot.settings import Settings
 
     try:
-        return Settings()
+        settings = Settings()
     except Exception as exc:  # pydantic's ValidationError names the setting
         raise MlreadyError(f"invalid setting: {exc}") from None
+    configure(logging.getLogger().level, settings.log_format)
+    return settings
 
 
 def _err(message: str) -> None:
@@ -52,11 +55,9 @@ def _err(message: str) -> None:
 
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from bot.logs import configure
+
+    configure(logging.INFO if verbose else logging.WARNING)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     knowledge_dirs: str = Field(default="", description="extra knowledge folders, separated by ':' or ','")
     model_path: Path | None = None
     decline_threshold: float = Field(default=DEFAULT_DECLINE_THRESHOLD, ge=0.0, le=1.0)
+
+    # Logs on stderr: text lines, or one JSON object per line
+    log_format: Literal["text", "json"] = "text"
 
     # Database
     database_url: str = "sqlite:///mlready.db"

@@ -25,6 +25,7 @@ from typing import Protocol
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.checklist import Checklist
 from bot.db.models import Project, ReminderDelivery, ReminderSchedule
 from bot.db.session import Database, dialect_insert
@@ -235,6 +236,8 @@ class ReminderRun:
                     keep.append(finding)
             cancelled = [r.rule for r in rows if r.status == "cancelled"]
             outcomes = []
+            if cancelled:
+                metrics.REMINDERS.labels("cancelled").inc(len(cancelled))
             if cancelled and project is not None:
                 outcomes.append(
                     Outcome(
@@ -313,6 +316,7 @@ class ReminderRun:
                     error,
                 )
             status = self._record(group, now, sent, error)
+            metrics.REMINDERS.labels(status).inc()
             outcomes.append(
                 Outcome(
                     reminder.project_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 from bot.settings import Settings
 from bot.slack.app import Services
@@ -56,8 +57,13 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
     )
     log.warning("mlready listens on http://%s:%d/slack/events", host, port)
     scheduler = start_scheduler(settings, services)
+    # uvicorn stops taking requests on SIGTERM/SIGINT, waits for the ones in flight, and then
+    # re-raises the signal; this handler absorbs that so the queued answers can still finish.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: log.warning("signal %d: finishing queued work", signum))
     try:
-        uvicorn.run(asgi, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
+        # log_config=None: uvicorn's loggers go through ours (JSON when asked for)
+        uvicorn.run(asgi, host=host, port=port, log_config=None, timeout_graceful_shutdown=30)
     finally:
         if scheduler:
             scheduler.stop()

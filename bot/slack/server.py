@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
@@ -19,6 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +46,33 @@ def body_problem(body: str, content_type: str) -> str | None:
         return f"malformed body ({exc.__class__.__name__})"
 
 
+def request_kind(body: str, content_type: str) -> str:
+    """command, block_actions, view_submission, event_callback, ... for metrics labels."""
+    try:
+        if content_type.startswith("application/json"):
+            return str(json.loads(body).get("type", "other"))[:32]
+        form = parse_qs(body)
+        if "command" in form:
+            return "command"
+        if "payload" in form:
+            return str(json.loads(form["payload"][0]).get("type", "other"))[:32]
+    except (ValueError, AttributeError):
+        pass
+    return "other"
+
+
 def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool] | None = None) -> Starlette:
     verifier = SignatureVerifier(signing_secret)
 
     async def events(request: Request) -> Response:
+        started = time.perf_counter()
+        response = await handle(request)
+        kind = getattr(request.state, "kind", "rejected")  # set once the request is authentic
+        metrics.REQUESTS.labels(kind, str(response.status_code)).inc()
+        metrics.ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        return response
+
+    async def handle(request: Request) -> Response:
         raw = await request.body()
         if len(raw) > MAX_BODY_BYTES:
             return PlainTextResponse("payload too large", status_code=413)
@@ -60,6 +87,7 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
         if problem:
             log.warning("rejected a signed request: %s", problem)
             return PlainTextResponse(problem, status_code=400)
+        request.state.kind = request_kind(body, headers.get("content-type", ""))
         bolt_req = BoltRequest(
             body=body, query=request.url.query, headers={k: [v] for k, v in headers.items()}
         )
@@ -81,10 +109,14 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
         ok = ready() if ready else True
         return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     return Starlette(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
         ]
     )
