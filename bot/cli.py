@@ -209,22 +209,17 @@ def remind(
     from bot.reminders.delivery import ReminderRun
 
     settings = _settings()
-    if not dry_run:
-        settings.require("slack_bot_token")
     kb = load_knowledge(settings)
     db = open_database(settings.database_url)
     run = ReminderRun(db, kb.checklist, None, timedelta(days=settings.reminder_grace_days))
     if dry_run:
         outcomes = run.dry_run(moment)
     else:
-        from bot.slack.client import make_client
+        from bot.slack.oauth import client_factory
         from bot.slack.reminders import SlackMessenger
 
-        assert settings.slack_bot_token
-        client = make_client(
-            settings.slack_bot_token.get_secret_value(), settings.slack_api_url, settings.slack_max_retries
-        )
-        run.messenger = SlackMessenger(client, db, kb.checklist, {d.id: d.meta.title for d in kb.docs})
+        clients = client_factory(settings, db.engine)
+        run.messenger = SlackMessenger(clients, db, kb.checklist, {d.id: d.meta.title for d in kb.docs})
         outcomes = run.run(moment)
     for o in outcomes:
         detail = f" ({o.detail})" if o.detail else ""

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
     )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    # Both set: several workspaces install the app through /slack/install (OAuth v2)
+    slack_client_id: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_CLIENT_ID"))
+    slack_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_CLIENT_SECRET")
+    )
     slack_api_url: str = SLACK_API_URL
     slack_max_retries: int = Field(default=5, ge=0, le=20)
 
@@ -72,6 +77,8 @@ class Settings(BaseSettings):
             "slack_bot_token": "SLACK_BOT_TOKEN",
             "slack_signing_secret": "SLACK_SIGNING_SECRET",
             "slack_app_token": "SLACK_APP_TOKEN",
+            "slack_client_id": "SLACK_CLIENT_ID",
+            "slack_client_secret": "SLACK_CLIENT_SECRET",
         }
         missing = [env_names.get(n, f"MLREADY_{n.upper()}") for n in names if not getattr(self, n)]
         if missing:

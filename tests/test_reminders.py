@@ -47,7 +47,7 @@ class FakeMessenger:
         self.fail = 0
         self.timezones = timezones or {}
 
-    def user_timezone(self, user_id: str) -> str | None:
+    def user_timezone(self, team_id: str, user_id: str) -> str | None:
         return self.timezones.get(user_id)
 
     def send(self, reminder: Reminder) -> tuple[str, str]:

@@ -97,6 +97,7 @@ def test_serve_http_ready_metrics_json_logs_and_graceful_sigterm(
             proc.kill()
     assert proc.returncode == 0, stderr
     delivered = {c.params["_response_id"] for c in slack.calls_to("response_url")}
+    assert len(slack.calls_to("response_url!429")) == 3
     assert delivered == {f"q{n}" for n in range(5)}
 
     records = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]

@@ -12,7 +12,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -222,3 +224,20 @@ class ReminderDelivery(Base):
         UniqueConstraint("project_id", "rule", "period", "destination", name="uq_reminder_once"),
         Index("ix_reminder_due", "status", "next_attempt_at"),
     )
+
+
+def slack_oauth_tables(metadata: MetaData) -> list[Table]:
+    """slack_sdk's own tables for OAuth installations and states, with its default names.
+
+    Declared on our metadata too, so that migration 0004 and the models stay in step."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore as Installs
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore as States
+
+    return [
+        Installs.build_installations_table(metadata, Installs.default_installations_table_name),
+        Installs.build_bots_table(metadata, Installs.default_bots_table_name),
+        States.build_oauth_states_table(metadata, States.default_table_name),
+    ]
+
+
+slack_oauth_tables(Base.metadata)

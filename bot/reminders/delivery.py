@@ -67,7 +67,7 @@ class Reminder:
 
 
 class Messenger(Protocol):
-    def user_timezone(self, user_id: str) -> str | None: ...
+    def user_timezone(self, team_id: str, user_id: str) -> str | None: ...
 
     def send(self, reminder: Reminder) -> tuple[str, str]:
         """Post the reminder; return Slack's (channel, ts). Raise when Slack did not accept it."""
@@ -133,7 +133,7 @@ class ReminderRun:
         if self.messenger is None or (row is not None and (row.timezone or row.owner_timezone)):
             return
         try:
-            name = self.messenger.user_timezone(project.owner_id)
+            name = self.messenger.user_timezone(project.team_id, project.owner_id)
             if name:
                 schedule_row(session, project).owner_timezone = check_timezone(name)
         except Exception as exc:  # Slack down or an odd tz name: use UTC this time, ask again next run

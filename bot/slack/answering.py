@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot import history, projects
+from bot import history, metrics, projects
 from bot.answers import Answer, AnswerEngine
 from bot.checklist import Checklist
 from bot.db.session import Database
@@ -59,6 +59,7 @@ class AnswerService:
 
     def answer(self, client: WebClient, asked: Asked) -> None:
         answer = self.engine.ask(asked.question)
+        metrics.ANSWERS.labels("answered" if answer.answered else "declined").inc()
         with self.db.session() as session:
             record = history.record_answer(
                 session,

@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.slack.answering import AnswerService
 from bot.slack.client import make_client
 from bot.slack.listeners import actions, checklist, commands, home, messages, reminders, signoff
+from bot.slack.oauth import client_factory, oauth_enabled, oauth_settings
 from bot.slack.reminders import SlackMessenger
 from bot.slack.worker import Worker
 from indexer.knowledge import KnowledgeDoc
@@ -70,11 +71,15 @@ def build_app(
     engine_factory: Callable[[], AnswerEngine],
     client: WebClient | None = None,
 ) -> tuple[App, Services]:
-    settings.require("slack_bot_token", "slack_signing_secret")
-    assert settings.slack_bot_token and settings.slack_signing_secret
-    client = client or make_client(
-        settings.slack_bot_token.get_secret_value(), settings.slack_api_url, settings.slack_max_retries
-    )
+    oauth = oauth_enabled(settings)
+    # With OAuth, each workspace's token comes from its installation instead of SLACK_BOT_TOKEN.
+    settings.require(*(() if oauth else ("slack_bot_token",)), "slack_signing_secret")
+    assert settings.slack_signing_secret
+    if client is None:
+        token = (
+            settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and not oauth else None
+        )
+        client = make_client(token, settings.slack_api_url, settings.slack_max_retries)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
@@ -82,6 +87,7 @@ def build_app(
         # ack never waits for a free thread of Bolt's pool; slow work goes to `worker`.
         process_before_response=True,
         logger=logging.getLogger("bot.slack.bolt"),
+        oauth_settings=oauth_settings(settings, db.engine) if oauth else None,
     )
     from bot.knowledge_base import load_knowledge
 
@@ -94,7 +100,9 @@ def build_app(
         docs={d.id: d for d in knowledge.docs},
         reminders=ReminderRun(db, knowledge.checklist, None, timedelta(days=settings.reminder_grace_days)),
     )
-    services.reminders.messenger = SlackMessenger(client, db, knowledge.checklist, services.doc_titles)
+    shared = client
+    client_for = client_factory(settings, db.engine) if oauth else (lambda _team_id: shared)
+    services.reminders.messenger = SlackMessenger(client_for, db, knowledge.checklist, services.doc_titles)
 
     @app.middleware
     def skip_retried_events(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:

@@ -24,6 +24,7 @@ class Call:
     method: str  # Web API method, or "response_url" for posts to a response URL
     params: dict[str, Any]
     at: float = field(default_factory=time.time)
+    token: str = ""  # the bearer token the call was made with
 
 
 @dataclass
@@ -78,7 +79,8 @@ class LocalSlackAPI:
                     params["_response_id"] = path.rsplit("/", 1)[-1]
                 else:
                     method = path.removeprefix("/api/").strip("/")
-                status, headers, payload = api._respond(method, params)
+                auth = self.headers.get("Authorization", "")
+                status, headers, payload = api._respond(method, params, auth.removeprefix("Bearer "))
                 body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 self.send_response(status)
                 for k, v in headers.items():
@@ -140,7 +142,7 @@ class LocalSlackAPI:
         self._ts += 1
         return f"{self._ts}.000100"
 
-    def _respond(self, method: str, params: dict) -> tuple[int, dict[str, str], Any]:
+    def _respond(self, method: str, params: dict, token: str = "") -> tuple[int, dict[str, str], Any]:
         with self._lock:
             for fault in self._faults:
                 if fault.method in (method, "*") and fault.remaining > 0:
@@ -150,7 +152,7 @@ class LocalSlackAPI:
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
                     body = {"ok": False, "error": "ratelimited" if fault.status == 429 else "internal_error"}
                     return fault.status, headers, body
-            self.calls.append(Call(method, params))
+            self.calls.append(Call(method, params, token=token))
             self._lock.notify_all()
             return 200, {}, self._result(method, params)
 
@@ -181,6 +183,20 @@ class LocalSlackAPI:
                     "bot_id": BOT_ID,
                     "thread_ts": params.get("thread_ts"),
                 },
+            }
+        if method == "oauth.v2.access":
+            # The code names the workspace being installed, e.g. code=T222.
+            team = str(params.get("code", "TNEW"))
+            return {
+                "ok": True,
+                "app_id": "AMLREADY",
+                "access_token": f"xoxb-installed-{team}",
+                "token_type": "bot",
+                "scope": "chat:write,commands",
+                "bot_user_id": BOT_USER_ID,
+                "team": {"id": team, "name": f"Workspace {team}"},
+                "authed_user": {"id": "UINSTALLER"},
+                "is_enterprise_install": False,
             }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from sqlalchemy import select
@@ -24,14 +25,20 @@ log = logging.getLogger(__name__)
 class SlackMessenger:
     """Posts reminders with the app's WebClient (which retries 429, 5xx and network errors)."""
 
-    def __init__(self, client: WebClient, db: Database, checklist: Checklist, doc_titles: dict[str, str]):
-        self.client = client
+    def __init__(
+        self,
+        client_for: Callable[[str], WebClient],
+        db: Database,
+        checklist: Checklist,
+        doc_titles: dict[str, str],
+    ) -> None:
+        self.client_for = client_for  # team_id -> client with that workspace's token
         self.db = db
         self.checklist = checklist
         self.doc_titles = doc_titles
 
-    def user_timezone(self, user_id: str) -> str | None:
-        return (self.client.users_info(user=user_id).get("user") or {}).get("tz")
+    def user_timezone(self, team_id: str, user_id: str) -> str | None:
+        return (self.client_for(team_id).users_info(user=user_id).get("user") or {}).get("tz")
 
     def send(self, reminder: Reminder) -> tuple[str, str]:
         with self.db.session() as session:
@@ -54,7 +61,7 @@ class SlackMessenger:
                 schedule = schedule_of(session, project)
                 blocks = rb.reminder_blocks(reminder, self.checklist, self.doc_titles, schedule)
                 text = rb.reminder_text(reminder)
-        sent = self.client.chat_postMessage(
+        sent = self.client_for(reminder.team_id).chat_postMessage(
             channel=reminder.target, text=text, blocks=ui.to_dicts(ui.fit(blocks))
         )
         return str(sent["channel"]), str(sent["ts"])

@@ -21,7 +21,6 @@ def create_runtime(
     engine_factory: Callable[[], AnswerEngine] | None = None,
     client: WebClient | None = None,
 ) -> tuple[App, Services]:
-    settings.require("slack_bot_token", "slack_signing_secret")
     db = open_database(settings.database_url)
 
     def default_engine() -> AnswerEngine:

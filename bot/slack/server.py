@@ -109,6 +109,24 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
         ok = ready() if ready else True
         return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
+    async def oauth(request: Request) -> Response:
+        """/slack/install and /slack/oauth_redirect, handled by Bolt's OAuth flow."""
+        flow = bolt_app.oauth_flow
+        if flow is None:
+            return PlainTextResponse("multi-workspace install is not enabled", status_code=404)
+        bolt_req = BoltRequest(
+            body="",
+            query=request.url.query,
+            headers={k.lower(): [v] for k, v in request.headers.items()},
+        )
+        handler = flow.handle_installation if request.url.path == flow.install_path else flow.handle_callback
+        bolt_resp = await run_in_threadpool(handler, bolt_req)
+        return Response(
+            content=bolt_resp.body,
+            status_code=bolt_resp.status,
+            headers={k: v[0] for k, v in bolt_resp.headers.items() if k.lower() != "content-length"},
+        )
+
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -118,5 +136,7 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/slack/install", oauth, methods=["GET"]),
+            Route("/slack/oauth_redirect", oauth, methods=["GET"]),
         ]
     )
