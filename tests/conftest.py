@@ -112,3 +112,21 @@ def slack():
     api = LocalSlackAPI(team_id="T111").start()
     yield api
     api.stop()
+
+
+@pytest.fixture
+def start_app(tmp_path: Path, shipped_index: Path, engine, slack):
+    """Start the app in HTTP mode on a fresh SQLite file with settings overrides; stopped after the test."""
+    from tests.slack_harness import RunningApp
+
+    started: list[RunningApp] = []
+
+    def start(**overrides) -> RunningApp:
+        overrides.setdefault("database_url", f"sqlite:///{tmp_path / 'app.db'}")
+        app = RunningApp(Settings(index_dir=shipped_index, **overrides), lambda: engine, slack)
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        app.stop()

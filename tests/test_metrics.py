@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from bot.answers import AnswerEngine
-from bot.settings import Settings
 from bot.slack.local_api import LocalSlackAPI
 from tests.slack_harness import RunningApp
 
 
 @pytest.fixture
-def running(
-    tmp_path: Path, shipped_index: Path, engine: AnswerEngine, slack: LocalSlackAPI
-) -> Iterator[RunningApp]:
-    settings = Settings(index_dir=shipped_index, database_url=f"sqlite:///{tmp_path / 'm.db'}")
-    app = RunningApp(settings, lambda: engine, slack)
-    yield app
-    app.stop()
+def running(start_app) -> RunningApp:
+    return start_app()
 
 
 def scrape(running: RunningApp) -> dict[str, float]:

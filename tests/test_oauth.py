@@ -7,16 +7,12 @@ import html
 import json
 import re
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from bot.answers import AnswerEngine
 from bot.db.models import utcnow
-from bot.settings import Settings
 from bot.slack import payloads
 from bot.slack.local_api import LocalSlackAPI
 from bot.slack.oauth import BOT_SCOPES, manifest_scopes
@@ -24,19 +20,10 @@ from tests.slack_harness import RunningApp
 
 
 @pytest.fixture
-def running(
-    tmp_path: Path, shipped_index: Path, engine: AnswerEngine, slack: LocalSlackAPI
-) -> Iterator[RunningApp]:
-    settings = Settings(
-        index_dir=shipped_index,
-        database_url=f"sqlite:///{tmp_path / 'oauth.db'}",
-        slack_client_id="111.222",
-        slack_client_secret=SecretStr("client-secret"),
-        reminder_interval_seconds=0,
+def running(start_app) -> RunningApp:
+    return start_app(
+        slack_client_id="111.222", slack_client_secret=SecretStr("client-secret"), reminder_interval_seconds=0
     )
-    app = RunningApp(settings, lambda: engine, slack)
-    yield app
-    app.stop()
 
 
 def fetch(running: RunningApp, path: str, cookie: str = "") -> tuple[int, dict, str]:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.answers import AnswerEngine
 from bot.db.models import ReminderSchedule, Signoff
 from bot.reminders.schedule import as_utc
-from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.local_api import LocalSlackAPI
 from tests.slack_harness import RunningApp
@@ -22,18 +18,9 @@ from tests.test_slack_projects import ack_json, click_in, create_project, view_s
 
 
 @pytest.fixture
-def running(
-    tmp_path: Path, shipped_index: Path, engine: AnswerEngine, slack: LocalSlackAPI
-) -> Iterator[RunningApp]:
-    settings = Settings(
-        index_dir=shipped_index,
-        database_url=f"sqlite:///{tmp_path / 'r.db'}",
-        reminder_interval_seconds=0,
-    )
+def running(start_app, slack: LocalSlackAPI) -> RunningApp:
     slack.users["U1"] = {"id": "U1", "name": "owner", "tz": "Europe/Berlin", "is_bot": False}
-    app = RunningApp(settings, lambda: engine, slack)
-    yield app
-    app.stop()
+    return start_app(reminder_interval_seconds=0)
 
 
 def responses(slack: LocalSlackAPI, count: int) -> list[dict]:

@@ -135,20 +135,12 @@ def register(app: App, services: Services) -> None:
         days = value.get("d") if isinstance(value.get("d"), int) and 1 <= value["d"] <= 30 else 3
         team_id, user_id = team_of(body), user_of(body)
         with services.db.session() as session:
-            project_id = value.get("p")
-            project = (
-                projects.get_project(session, team_id, project_id) if isinstance(project_id, int) else None
-            )
-            if project is None or project.archived_at is not None:
-                respond(
-                    response_type="ephemeral",
-                    replace_original=False,
-                    text="That project is archived or no longer exists.",
-                )
+            project = _active_project(session, team_id, value.get("p"))
+            if project is None:
+                respond(response_type="ephemeral", replace_original=False, text=GONE)
                 return
-            row = apply_request(
-                session, project, RemindRequest("snooze", snooze=timedelta(days=days)), user_id
-            )
+            snooze = RemindRequest("snooze", snooze=timedelta(days=days))
+            row = apply_request(session, project, snooze, user_id)
             until, name = row.snoozed_until, project.name
         assert until is not None
         respond(
@@ -162,17 +154,9 @@ def register(app: App, services: Services) -> None:
         ack()
         project_id = pb.decode(action.get("value", "")).get("p")
         with services.db.session() as session:
-            project = (
-                projects.get_project(session, team_of(body), project_id)
-                if isinstance(project_id, int)
-                else None
-            )
-            if project is None or project.archived_at is not None:
-                respond(
-                    response_type="ephemeral",
-                    replace_original=False,
-                    text="That project is archived or no longer exists.",
-                )
+            project = _active_project(session, team_of(body), project_id)
+            if project is None:
+                respond(response_type="ephemeral", replace_original=False, text=GONE)
                 return
             view = rb.signoff_request_modal(project.id, project.name)
         client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
@@ -188,11 +172,9 @@ def register(app: App, services: Services) -> None:
             return
         team_id = team_of(body)
         with services.db.session() as session:
-            project = (
-                projects.get_project(session, team_id, project_id) if isinstance(project_id, int) else None
-            )
-            if project is None or project.archived_at is not None:
-                ack(response_action="errors", errors={"stakeholder": "This project is archived or gone."})
+            project = _active_project(session, team_id, project_id)
+            if project is None:
+                ack(response_action="errors", errors={"stakeholder": GONE})
                 return
             try:
                 signoff = signoffs.request_signoff(session, project, stakeholder, user_of(body), what)
