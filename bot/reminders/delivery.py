@@ -193,8 +193,7 @@ class ReminderRun:
         return planned
 
     # claim and send
-    def _claim(self, now: datetime, project_id: int | None) -> list[int]:
-        token = uuid.uuid4().hex
+    def _claim(self, now: datetime, project_id: int | None, token: str) -> list[int]:
         with self.db.session() as session:
             query = select(ReminderDelivery.id).where(_claimable(now)).order_by(ReminderDelivery.id)
             if project_id is not None:
@@ -266,12 +265,17 @@ class ReminderRun:
                 outcomes,
             )
 
-    def _record(self, ids: list[int], now: datetime, sent: tuple[str, str] | None, error: str) -> str:
+    def _record(
+        self, ids: list[int], token: str, now: datetime, sent: tuple[str, str] | None, error: str
+    ) -> str:
+        """Settle our claimed rows; a row whose lease ran out and was claimed again is not ours."""
         with self.db.session() as session:
             rows = list(
                 session.scalars(
                     select(ReminderDelivery).where(
-                        ReminderDelivery.id.in_(ids), ReminderDelivery.status == "sending"
+                        ReminderDelivery.id.in_(ids),
+                        ReminderDelivery.status == "sending",
+                        ReminderDelivery.claimed_by == token,
                     )
                 )
             )
@@ -293,7 +297,8 @@ class ReminderRun:
     def send_due(self, now: datetime, project_id: int | None = None) -> list[Outcome]:
         if self.messenger is None:
             raise RuntimeError("sending reminders needs a Slack client")
-        ids = self._claim(now, project_id)
+        token = uuid.uuid4().hex
+        ids = self._claim(now, project_id, token)
         groups: dict[tuple[int, str, str], list[int]] = defaultdict(list)
         with self.db.session() as session:
             for row in session.scalars(select(ReminderDelivery).where(ReminderDelivery.id.in_(ids))):
@@ -315,7 +320,7 @@ class ReminderRun:
                     reminder.destination,
                     error,
                 )
-            status = self._record(group, now, sent, error)
+            status = self._record(group, token, now, sent, error)
             metrics.REMINDERS.labels(status).inc()
             outcomes.append(
                 Outcome(
