@@ -42,7 +42,7 @@ def record_answer(
         channel_id=channel_id,
         user_id=user_id,
         surface=surface,
-        question=answer.question[:4000],
+        question=answer.question.replace("\x00", "")[:4000],  # PostgreSQL text cannot hold NUL
         answered=answer.answered,
         confidence=answer.confidence,
         answer=answer.answer,

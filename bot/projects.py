@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import ChecklistAnswer, Project, Workspace, utcnow
 
 MAX_NAME = 80
+MAX_ID = 2**31 - 1  # INTEGER primary keys are 32-bit on PostgreSQL
 
 
 class ProjectError(ValueError):
@@ -46,8 +47,16 @@ def channel_project(session: Session, team_id: str, channel_id: str) -> Project 
     )
 
 
+def is_id(value: object) -> bool:
+    """Whether a value (e.g. from a button or a modal) can be a row id: an int, not a bool,
+    in the database's range. Anything else names no row, rather than failing the query."""
+    return type(value) is int and 0 < value <= MAX_ID
+
+
 def get_project(session: Session, team_id: str, project_id: int) -> Project | None:
     """A project by id, only if it belongs to this workspace."""
+    if not is_id(project_id):
+        return None
     project = session.get(Project, project_id)
     return project if project is not None and project.team_id == team_id else None
 

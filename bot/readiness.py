@@ -6,6 +6,8 @@ the sign-off requests. No Slack imports here.
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -98,6 +100,13 @@ class KpiInput(BaseModel):
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("metric", "unit", "owner_id")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in value):
+            raise ValueError("Remove the control characters")  # PostgreSQL cannot store NUL
+        return value
+
     @model_validator(mode="after")
     def _target_differs(self) -> KpiInput:
         if self.target == self.baseline:
@@ -114,8 +123,12 @@ def parse_kpi(raw: dict[str, str | None], today: date) -> tuple[KpiInput | None,
         # "3,5" is a decimal comma; "1,200.5" has a thousands separator.
         text = text.replace(",", ".") if text.count(",") == 1 and "." not in text else text.replace(",", "")
         try:
-            numbers[name] = float(text)
+            number = float(text)
         except ValueError:
+            number = math.nan
+        if math.isfinite(number):  # not nan, inf or 1e999
+            numbers[name] = number
+        else:
             errors[name] = "Enter a number, e.g. 4.2"
     deadline = raw.get("deadline")
     if deadline:

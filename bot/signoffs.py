@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy.orm import Session
 
 from bot.db.models import Project, Signoff, utcnow
 
-USER_MENTION_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(.*)$", re.DOTALL)
+USER_MENTION_RE = re.compile(r"^<@([UW][A-Z0-9]{1,31})(?:\|[^>]*)?>\s*(.*)$", re.DOTALL)
 
 
 class SignoffError(ValueError):
     pass
+
+
+def _plain(text: str) -> str:
+    """Without control characters (PostgreSQL cannot store NUL); line breaks and tabs stay."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 
 
 def parse_request(args: str) -> tuple[str, str]:
@@ -35,7 +41,7 @@ def request_signoff(
         project_id=project.id,
         stakeholder_id=stakeholder_id,
         requested_by=requested_by,
-        what=what or "objectives and KPIs",
+        what=_plain(what).strip() or "objectives and KPIs",
         status="requested",
         comment="",
         kpi_version=project.kpi_version,
@@ -58,6 +64,7 @@ def decide(
         raise SignoffError(f"The project *{project.name}* is archived.")
     if signoff.status != "requested":
         raise SignoffError(f"This request was already answered ({signoff.status}).")
+    comment = _plain(comment)
     if not approve and not comment.strip():
         raise SignoffError("Say what should change, so the team can act on it.")
     signoff.status = "approved" if approve else "changes-requested"

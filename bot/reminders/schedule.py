@@ -79,7 +79,7 @@ def parse_duration(text: str) -> timedelta:
 def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder, a name too long
         raise ScheduleError(
             f"'{name[:40]}' is not a timezone I know; use a name like Europe/Berlin or America/New_York."
         ) from None

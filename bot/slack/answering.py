@@ -1,15 +1,24 @@
-"""Answer a question and deliver it to Slack: runs on the worker, never on the ack path."""
+"""Answer a question and deliver it to Slack: runs on the worker, never on the ack path.
+
+An acknowledged question is not dropped when the database or Slack is away for a while: the
+answer is computed once, then storing it and posting it are tried again later (on the worker,
+see `RetryLater`) for up to `retry_window` seconds. The Slack client's own retries only cover
+about 15 s.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot import history, metrics, projects
 from bot.answers import Answer, AnswerEngine
@@ -18,8 +27,12 @@ from bot.db.session import Database
 from bot.readiness import project_state, related_note
 from bot.slack import blocks as ui
 from bot.slack.client import retry_handlers
+from bot.slack.worker import RetryLater
 
 log = logging.getLogger(__name__)
+
+RETRY_WINDOW = 600.0  # seconds after answering during which storing and posting are retried
+FIRST_RETRY_DELAY, MAX_RETRY_DELAY = 5.0, 60.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ class AnswerService:
         self.db = db
         self.max_retries = max_retries
         self.checklist = checklist
+        self.retry_window = RETRY_WINDOW
 
     @property
     def loaded(self) -> bool:
@@ -58,20 +72,75 @@ class AnswerService:
             return self._engine
 
     def answer(self, client: WebClient, asked: Asked) -> None:
+        """The worker job: answer, store, deliver; the last two are retried (see the module doc)."""
         answer = self.engine.ask(asked.question)
         metrics.ANSWERS.labels("answered" if answer.answered else "declined").inc()
-        with self.db.session() as session:
-            record = history.record_answer(
-                session,
-                answer,
-                team_id=asked.team_id,
-                channel_id=asked.channel_id,
-                user_id=asked.user_id,
-                surface=asked.surface,
+        self._store_and_deliver(client, asked, answer, time.monotonic(), 0)
+
+    def _store_and_deliver(
+        self, client: WebClient, asked: Asked, answer: Answer, since: float, attempt: int
+    ) -> None:
+        try:
+            with self.db.session() as session:
+                record = history.record_answer(
+                    session,
+                    answer,
+                    team_id=asked.team_id,
+                    channel_id=asked.channel_id,
+                    user_id=asked.user_id,
+                    surface=asked.surface,
+                )
+                answer_id = record.id
+                note, kpi_project = self._project_note(session, asked, answer)
+        except (OperationalError, InterfaceError) as exc:  # the database is unreachable
+            self._later(
+                f"storing the answer for channel {asked.channel_id} failed: {exc.__class__.__name__}",
+                since,
+                attempt,
+                functools.partial(self._store_and_deliver, client, asked, answer, since, attempt + 1),
             )
-            answer_id = record.id
-            note, kpi_project = self._project_note(session, asked, answer)
-        self.deliver(client, asked, answer, answer_id, note, kpi_project)
+            return
+        self._deliver_until_done(client, asked, answer, answer_id, note, kpi_project, since, 0)
+
+    def _deliver_until_done(
+        self,
+        client: WebClient,
+        asked: Asked,
+        answer: Answer,
+        answer_id: int,
+        note: str | None,
+        kpi_project: int | None,
+        since: float,
+        attempt: int,
+    ) -> None:
+        problem = self.deliver(client, asked, answer, answer_id, note, kpi_project)
+        if problem is None:
+            return
+        self._later(
+            f"posting the answer to channel {asked.channel_id} failed after retries: {problem}",
+            since,
+            attempt,
+            functools.partial(
+                self._deliver_until_done,
+                client,
+                asked,
+                answer,
+                answer_id,
+                note,
+                kpi_project,
+                since,
+                attempt + 1,
+            ),
+        )
+
+    def _later(self, problem: str, since: float, attempt: int, then: Callable[[], None]) -> None:
+        """Have the worker run `then` after a growing pause, unless the retry window is over."""
+        delay = min(FIRST_RETRY_DELAY * 2**attempt, MAX_RETRY_DELAY)
+        if time.monotonic() + delay - since > self.retry_window:
+            log.error("%s; giving up after %.0f s", problem, time.monotonic() - since)
+            return
+        log.warning("%s; trying again in %.0f s", problem, delay)
+        raise RetryLater(delay, then)
 
     def _project_note(self, session, asked: Asked, answer: Answer) -> tuple[str | None, int | None]:
         """A line on the channel's project, when it has open items related to the answer."""
@@ -94,7 +163,12 @@ class AnswerService:
         answer_id: int,
         note: str | None = None,
         kpi_project: int | None = None,
-    ) -> None:
+    ) -> str | None:
+        """Post the answer once (the client retries 429, 5xx and network errors a few times).
+
+        Returns None when done, or what went wrong when Slack could not be reached or answered
+        429/5xx, so that a later attempt may succeed. Other errors are logged and not retried.
+        """
         shareable = asked.response_url is not None
         blocks = ui.to_dicts(
             ui.answer_blocks(
@@ -106,6 +180,8 @@ class AnswerService:
             if asked.response_url:
                 webhook = WebhookClient(asked.response_url, retry_handlers=retry_handlers(self.max_retries))
                 result = webhook.send(text=text, blocks=blocks, response_type="ephemeral")
+                if result.status_code == 429 or result.status_code >= 500:
+                    return f"HTTP {result.status_code} from the response URL"
                 if result.status_code != 200:
                     log.error(
                         "response_url post failed for channel %s: HTTP %s %s",
@@ -113,7 +189,7 @@ class AnswerService:
                         result.status_code,
                         result.body[:200],
                     )
-                return
+                return None
             client.chat_postMessage(
                 channel=asked.channel_id,
                 thread_ts=asked.thread_ts,
@@ -121,9 +197,15 @@ class AnswerService:
                 blocks=blocks,
                 unfurl_links=False,
             )
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.error("posting the answer to channel %s failed after retries: %s", asked.channel_id, exc)
-            return
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            if status == 429 or status >= 500:
+                return f"HTTP {status} {exc.response.get('error', '')}".rstrip()
+            log.error("posting the answer to channel %s failed: %s", asked.channel_id, exc)
+            return None
+        except (SlackClientError, OSError) as exc:  # connection refused, reset, timed out
+            return f"{exc.__class__.__name__}: {exc}"
         if asked.thread_ts:
             with self.db.session() as session:
                 history.remember_thread(session, asked.team_id, asked.channel_id, asked.thread_ts)
+        return None

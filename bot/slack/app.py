@@ -30,6 +30,8 @@ from indexer.knowledge import KnowledgeDoc
 
 log = logging.getLogger(__name__)
 
+HANDLED_EVENTS = {"message", "app_mention", "app_home_opened"}
+
 
 @dataclass
 class Services:
@@ -108,7 +110,9 @@ def build_app(
     def skip_retried_events(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         """A retried delivery (X-Slack-Retry-Num) of an event already handled is acked only."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
+        event_type = (body.get("event") or {}).get("type")
+        # Only events a listener handles are remembered; Slack's ids are short, others are junk.
+        if isinstance(event_id, str) and 0 < len(event_id) <= 64 and event_type in HANDLED_EVENTS:
             with db.session() as session:
                 first = history.claim_event(session, str(event_id), str(body.get("team_id", "")))
             if not first:

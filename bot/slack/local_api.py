@@ -2,18 +2,24 @@
 
 Used by `mlready chat` (no Slack needed) and by the tests, which can also make it
 answer 429 with Retry-After, or 500, on demand. Listens on loopback only.
+
+`python -m bot.slack.local_api --port N` runs it as its own process (bench/scale.py does), with
+a control API next to the Web API: `GET /_control/calls[?method=M]` lists the recorded calls and
+`POST /_control/fail {"seconds": 30, "status": 500}` fails every call for that long.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 BOT_USER_ID = "UMLREADY"
 BOT_ID = "BMLREADY"
@@ -41,6 +47,8 @@ class LocalSlackAPI:
         self.calls: list[Call] = []
         self.users: dict[str, dict] = {}
         self._faults: list[_Fault] = []
+        self._fail_until = 0.0  # time.monotonic() until which every call fails (fail_for)
+        self._fail_status = 500
         self._lock = threading.Condition()
         self._ts = 1_700_000_000
         api = self
@@ -49,9 +57,26 @@ class LocalSlackAPI:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def send_json(self, status: int, payload: Any) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                if self.path.startswith("/_control/"):
+                    self.send_json(*api._control("GET", self.path, ""))
+                else:
+                    self.send_json(404, {"ok": False, "error": "unknown_path"})
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8") if length else ""
+                if self.path.startswith("/_control/"):
+                    self.send_json(*api._control("POST", self.path, raw))
+                    return
                 if self.path.startswith("/upload/"):
                     api._record(
                         Call("file_upload", {"file_id": self.path.rsplit("/", 1)[-1], "content": raw})
@@ -121,6 +146,32 @@ class LocalSlackAPI:
         with self._lock:
             self._faults.append(_Fault(method, status, retry_after if status == 429 else None, times))
 
+    def fail_for(self, seconds: float, status: int = 500) -> None:
+        """Answer every call (Web API and response URLs) with `status` for `seconds` from now."""
+        with self._lock:
+            self._fail_until = time.monotonic() + seconds
+            self._fail_status = status
+
+    def _control(self, verb: str, path: str, raw: str) -> tuple[int, Any]:
+        """The control API of a separately running stand-in (see the module docstring)."""
+        url = urlsplit(path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if verb == "POST" and url.path == "/_control/fail":
+            try:
+                spec = json.loads(raw or "{}")
+                self.fail_for(float(spec["seconds"]), int(spec.get("status", 500)))
+            except (ValueError, KeyError, TypeError) as exc:
+                return 400, {"ok": False, "error": f"bad request: {exc}"}
+            return 200, {"ok": True}
+        if verb == "GET" and url.path == "/_control/calls":
+            with self._lock:
+                calls = [c for c in self.calls if "method" not in query or c.method == query["method"]]
+                return 200, {
+                    "ok": True,
+                    "calls": [{"method": c.method, "params": c.params, "at": c.at} for c in calls],
+                }
+        return 404, {"ok": False, "error": "unknown_control"}
+
     # inspection
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -144,6 +195,10 @@ class LocalSlackAPI:
 
     def _respond(self, method: str, params: dict, token: str = "") -> tuple[int, dict[str, str], Any]:
         with self._lock:
+            if time.monotonic() < self._fail_until:
+                self.calls.append(Call(f"{method}!{self._fail_status}", params))
+                self._lock.notify_all()
+                return self._fail_status, {}, {"ok": False, "error": "internal_error"}
             for fault in self._faults:
                 if fault.method in (method, "*") and fault.remaining > 0:
                     fault.remaining -= 1
@@ -222,3 +277,23 @@ class LocalSlackAPI:
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             return {"ok": True, "view": {"id": "V" + self._next_ts().replace(".", "")}}
         return {"ok": True}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bot.slack.local_api --port N`: serve until SIGTERM or Ctrl-C."""
+    parser = argparse.ArgumentParser(description="A local stand-in for the Slack Web API.")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--team", default="TLOCAL", help="the team_id that auth.test reports")
+    args = parser.parse_args(argv)
+    api = LocalSlackAPI(team_id=args.team, host=args.host, port=args.port).start()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _signum, _frame: stop.set())
+    print(f"local Slack Web API on {api.url}", flush=True)
+    stop.wait()
+    api.stop()
+
+
+if __name__ == "__main__":
+    main()

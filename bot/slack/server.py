@@ -29,18 +29,42 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 << 20  # Slack payloads are far smaller
 
 
+# Keys Bolt reads as objects; a signed body with another type there would crash Bolt.
+OBJECT_KEYS = ("team", "user", "channel", "view", "event", "container", "message")
+
+
+def shape_problem(body: dict) -> str | None:
+    """Why a parsed Slack body has a shape Bolt cannot handle, or None."""
+    for key in OBJECT_KEYS:
+        if key in body and not isinstance(body[key], dict):
+            return f"'{key}' must be an object"
+    if body.get("enterprise") is not None and not isinstance(body["enterprise"], dict):
+        return "'enterprise' must be an object"
+    actions = body.get("actions", [])
+    if not isinstance(actions, list) or not all(
+        isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions
+    ):
+        return "'actions' must be a list of actions with an action_id"
+    authorizations = body.get("authorizations", [])
+    if not isinstance(authorizations, list) or not all(isinstance(a, dict) for a in authorizations):
+        return "'authorizations' must be a list of objects"
+    return None
+
+
 def body_problem(body: str, content_type: str) -> str | None:
     """Why a (signed) body cannot be a Slack request, or None when it can."""
     try:
         if content_type.startswith("application/json"):
             parsed = json.loads(body)
-            return None if isinstance(parsed, dict) else "JSON body must be an object"
+            return shape_problem(parsed) if isinstance(parsed, dict) else "JSON body must be an object"
         form = parse_qs(body, keep_blank_values=True)
         if "payload" in form:
             parsed = json.loads(form["payload"][0])
-            return None if isinstance(parsed, dict) else "payload must be a JSON object"
-        if not form:
-            return "empty body"
+            return shape_problem(parsed) if isinstance(parsed, dict) else "payload must be a JSON object"
+        if "command" not in form and "ssl_check" not in form:
+            return "a form body must be a slash command"
+        if any(key in form for key in (*OBJECT_KEYS, "authorizations", "actions", "enterprise")):
+            return "a slash command carries no objects"
         return None
     except (ValueError, UnicodeDecodeError) as exc:
         return f"malformed body ({exc.__class__.__name__})"
@@ -88,10 +112,10 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
             log.warning("rejected a signed request: %s", problem)
             return PlainTextResponse(problem, status_code=400)
         request.state.kind = request_kind(body, headers.get("content-type", ""))
-        bolt_req = BoltRequest(
-            body=body, query=request.url.query, headers={k: [v] for k, v in headers.items()}
-        )
         try:
+            bolt_req = BoltRequest(
+                body=body, query=request.url.query, headers={k: [v] for k, v in headers.items()}
+            )
             bolt_resp = await run_in_threadpool(bolt_app.dispatch, bolt_req)
         except Exception:
             log.exception("dispatch failed")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import history
+from bot import history, projects
 from bot.answers import Answer, Source
 from bot.slack import blocks as ui
 from bot.slack import ids
@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 def _answer_id(action: dict) -> int | None:
     try:
         value = int(action.get("value", ""))
-    except ValueError:
+    except (ValueError, TypeError):
         return None
-    return value if value > 0 else None
+    return value if projects.is_id(value) else None
 
 
 def register(app: App, services: Services) -> None:

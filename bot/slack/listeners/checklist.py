@@ -61,6 +61,15 @@ def refresh_message(
             log.error("updating the checklist in channel %s failed: %s", channel, exc)
 
 
+def refresh_later(
+    services: Services, client: WebClient, team_id: str, project_id: int, channel: str, ts: str, category: str
+) -> None:
+    """Queue a re-render; a burst of clicks on one message costs one queue slot, not one each."""
+    services.worker.submit_latest(
+        ("render", channel, ts), refresh_message, services, client, team_id, project_id, channel, ts, category
+    )
+
+
 def post_checklist(
     services: Services, client: WebClient, team_id: str, channel: str, category: str, respond: Respond | None
 ) -> None:
@@ -152,16 +161,8 @@ def register(app: App, services: Services) -> None:
             return
         ack()  # the click is stored before Slack hears back
         container = body.get("container") or {}
-        services.worker.submit(
-            refresh_message,
-            services,
-            client,
-            team_id,
-            project.id,
-            container.get("channel_id", ""),
-            container.get("message_ts", ""),
-            item_id.split(".")[0],
-        )
+        channel, ts = container.get("channel_id", ""), container.get("message_ts", "")
+        refresh_later(services, client, team_id, project.id, channel, ts, item_id.split(".")[0])
 
     @app.action(re.compile(f"^{ids.CHECKLIST_PAGE}_"))
     def on_page(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
@@ -175,7 +176,7 @@ def register(app: App, services: Services) -> None:
             return
         container = body.get("container") or {}
         channel, ts = container.get("channel_id", ""), container.get("message_ts", "")
-        services.worker.submit(refresh_message, services, client, team_id, project.id, channel, ts, category)
+        refresh_later(services, client, team_id, project.id, channel, ts, category)
 
     @app.action(ids.CHECKLIST_WHY)
     def on_why(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
@@ -230,7 +231,8 @@ def register(app: App, services: Services) -> None:
         }
         kpi, errors = parse_kpi(raw, date.today())
         if kpi is None:
-            ack(response_action="errors", errors=errors)
+            # Errors go next to the modal's blocks; the owner's block is "owner".
+            ack(response_action="errors", errors={k.removesuffix("_id"): v for k, v in errors.items()})
             return
         team_id, user_id = team_of(body), user_of(body)
         with services.db.session() as session:
@@ -254,9 +256,7 @@ def register(app: App, services: Services) -> None:
         )
         services.worker.submit(_post, client, channel, text)
         if meta.get("c") and meta.get("t"):
-            services.worker.submit(
-                refresh_message, services, client, team_id, project_id, meta["c"], meta["t"], "kpis"
-            )
+            refresh_later(services, client, team_id, project_id, meta["c"], meta["t"], "kpis")
 
 
 def _post(client: WebClient, channel: str, text: str) -> None:

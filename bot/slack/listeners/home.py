@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def register(app: App, services: Services) -> None:
     @app.event("app_home_opened")
     def on_home_opened(event: dict, body: dict, client: WebClient) -> None:
-        if event.get("tab") != "home":
+        if event.get("tab") != "home" or not event.get("user"):
             return
         services.worker.submit(publish_home, services, client, body.get("team_id", ""), event["user"])
 

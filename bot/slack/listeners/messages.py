@@ -30,6 +30,11 @@ def _from_a_bot(event: dict) -> bool:
     return bool(event.get("bot_id") or event.get("bot_profile")) or event.get("subtype") == "bot_message"
 
 
+def _ignored(event: dict) -> bool:
+    """Bot posts, and events without a channel (Slack always sends one; junk may not)."""
+    return _from_a_bot(event) or not isinstance(event.get("channel"), str)
+
+
 def register(app: App, services: Services) -> None:
     def enqueue(client: WebClient, asked: Asked) -> None:
         if not asked.question:
@@ -44,7 +49,7 @@ def register(app: App, services: Services) -> None:
 
     @app.event("app_mention")
     def on_mention(event: dict, body: dict, client: WebClient) -> None:
-        if _from_a_bot(event):
+        if _ignored(event):
             return
         enqueue(
             client,
@@ -54,13 +59,13 @@ def register(app: App, services: Services) -> None:
                 user_id=event.get("user", ""),
                 question=question_text(event.get("text", "")),
                 surface="mention",
-                thread_ts=event.get("thread_ts") or event["ts"],
+                thread_ts=event.get("thread_ts") or event.get("ts"),
             ),
         )
 
     @app.event("message")
     def on_message(event: dict, body: dict, client: WebClient, context: dict) -> None:
-        if _from_a_bot(event) or event.get("subtype") not in ANSWERABLE_SUBTYPES:
+        if _ignored(event) or event.get("subtype") not in ANSWERABLE_SUBTYPES:
             return
         text = event.get("text", "")
         bot_user = context.get("bot_user_id")

@@ -78,7 +78,7 @@ def register(app: App, services: Services) -> None:
     def load(body: dict, action_value: str, respond: Respond):
         signoff_id = pb.decode(action_value).get("s")
         with services.db.session() as session:
-            signoff = session.get(Signoff, signoff_id) if isinstance(signoff_id, int) else None
+            signoff = session.get(Signoff, signoff_id) if projects.is_id(signoff_id) else None
             project = projects.get_project(session, team_of(body), signoff.project_id) if signoff else None
         if signoff is None or project is None:
             respond(
@@ -148,7 +148,7 @@ def register(app: App, services: Services) -> None:
         comment = ((view.get("state", {}).get("values", {}).get("comment") or {}).get("value") or {}).get(
             "value"
         ) or ""
-        if not isinstance(signoff_id, int):
+        if not projects.is_id(signoff_id):
             ack(response_action="errors", errors={"comment": "This request no longer exists."})
             return
         error = decide(client, body, signoff_id, "changes", comment)
