@@ -229,7 +229,8 @@ class ReminderDelivery(Base):
 def slack_oauth_tables(metadata: MetaData) -> list[Table]:
     """slack_sdk's own tables for OAuth installations and states, with its default names.
 
-    Declared on our metadata too, so that migration 0004 and the models stay in step."""
+    Built on demand (slack_sdk's stores import SQLAlchemy's asyncio layer, which the read-only
+    commands should not pay for); migration 0004 creates them and a test compares the two."""
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore as Installs
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore as States
 
@@ -239,5 +240,3 @@ def slack_oauth_tables(metadata: MetaData) -> list[Table]:
         States.build_oauth_states_table(metadata, States.default_table_name),
     ]
 
-
-slack_oauth_tables(Base.metadata)
