@@ -14,7 +14,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -85,6 +85,20 @@ def request_kind(body: str, content_type: str) -> str:
     return "other"
 
 
+COMMAND_FAILED = (
+    "Sorry, that did not work on my side, so it may not have been saved. "
+    "Please try again in a minute."
+)
+
+
+def to_response(bolt_resp: BoltResponse) -> Response:
+    return Response(
+        content=bolt_resp.body,
+        status_code=bolt_resp.status,
+        headers={k: v[0] for k, v in bolt_resp.headers.items() if k.lower() != "content-length"},
+    )
+
+
 def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool] | None = None) -> Starlette:
     verifier = SignatureVerifier(signing_secret)
 
@@ -120,11 +134,11 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
         except Exception:
             log.exception("dispatch failed")
             return PlainTextResponse("internal error", status_code=500)
-        return Response(
-            content=bolt_resp.body,
-            status_code=bolt_resp.status,
-            headers={k: v[0] for k, v in bolt_resp.headers.items() if k.lower() != "content-length"},
-        )
+        if bolt_resp.status >= 500 and request.state.kind == "command":
+            # A listener failed (logged by the app's error handler), e.g. the database is away:
+            # the person who typed the command gets a reply instead of Slack's "dispatch_failed".
+            return JSONResponse({"response_type": "ephemeral", "text": COMMAND_FAILED})
+        return to_response(bolt_resp)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -144,12 +158,7 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
             headers={k.lower(): [v] for k, v in request.headers.items()},
         )
         handler = flow.handle_installation if request.url.path == flow.install_path else flow.handle_callback
-        bolt_resp = await run_in_threadpool(handler, bolt_req)
-        return Response(
-            content=bolt_resp.body,
-            status_code=bolt_resp.status,
-            headers={k: v[0] for k, v in bolt_resp.headers.items() if k.lower() != "content-length"},
-        )
+        return to_response(await run_in_threadpool(handler, bolt_req))
 
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
