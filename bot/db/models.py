@@ -239,4 +239,3 @@ def slack_oauth_tables(metadata: MetaData) -> list[Table]:
         Installs.build_bots_table(metadata, Installs.default_bots_table_name),
         States.build_oauth_states_table(metadata, States.default_table_name),
     ]
-

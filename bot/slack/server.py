@@ -86,8 +86,7 @@ def request_kind(body: str, content_type: str) -> str:
 
 
 COMMAND_FAILED = (
-    "Sorry, that did not work on my side, so it may not have been saved. "
-    "Please try again in a minute."
+    "Sorry, that did not work on my side, so it may not have been saved. Please try again in a minute."
 )
 
 
