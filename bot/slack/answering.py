@@ -92,6 +92,9 @@ class AnswerService:
                 )
                 answer_id = record.id
                 note, kpi_project = self._project_note(session, asked, answer)
+                if asked.thread_ts and not asked.response_url:
+                    # Before posting, so a follow-up sent the moment the answer shows is answered too.
+                    history.remember_thread(session, asked.team_id, asked.channel_id, asked.thread_ts)
         except (OperationalError, InterfaceError) as exc:  # the database is unreachable
             self._later(
                 f"storing the answer for channel {asked.channel_id} failed: {exc.__class__.__name__}",
@@ -205,7 +208,4 @@ class AnswerService:
             return None
         except (SlackClientError, OSError) as exc:  # connection refused, reset, timed out
             return f"{exc.__class__.__name__}: {exc}"
-        if asked.thread_ts:
-            with self.db.session() as session:
-                history.remember_thread(session, asked.team_id, asked.channel_id, asked.thread_ts)
         return None

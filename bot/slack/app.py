@@ -102,8 +102,7 @@ def build_app(
         docs={d.id: d for d in knowledge.docs},
         reminders=ReminderRun(db, knowledge.checklist, None, timedelta(days=settings.reminder_grace_days)),
     )
-    shared = client
-    client_for = client_factory(settings, db.engine) if oauth else (lambda _team_id: shared)
+    client_for = client_factory(settings, db.engine, shared=client)
     services.reminders.messenger = SlackMessenger(client_for, db, knowledge.checklist, services.doc_titles)
 
     @app.middleware

@@ -60,15 +60,22 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     )
 
 
-def client_factory(settings: Settings, engine: Engine) -> Callable[[str], WebClient]:
-    """team_id -> a WebClient with that workspace's bot token."""
+def client_factory(
+    settings: Settings, engine: Engine, shared: WebClient | None = None
+) -> Callable[[str], WebClient]:
+    """team_id -> a WebClient with that workspace's bot token. With one workspace that is
+    always `shared` (or a client made from SLACK_BOT_TOKEN)."""
     if not oauth_enabled(settings):
-        settings.require("slack_bot_token")
-        assert settings.slack_bot_token
-        shared = make_client(
-            settings.slack_bot_token.get_secret_value(), settings.slack_api_url, settings.slack_max_retries
-        )
-        return lambda _team_id: shared
+        if shared is None:
+            settings.require("slack_bot_token")
+            assert settings.slack_bot_token
+            shared = make_client(
+                settings.slack_bot_token.get_secret_value(),
+                settings.slack_api_url,
+                settings.slack_max_retries,
+            )
+        single = shared
+        return lambda _team_id: single
     store = installation_store(settings, engine)
     clients: dict[str, WebClient] = {}
     lock = threading.Lock()

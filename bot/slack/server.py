@@ -51,38 +51,28 @@ def shape_problem(body: dict) -> str | None:
     return None
 
 
-def body_problem(body: str, content_type: str) -> str | None:
-    """Why a (signed) body cannot be a Slack request, or None when it can."""
+def inspect_body(body: str, content_type: str) -> tuple[str, str | None]:
+    """Parse a (signed) body once: its kind for metrics (command, block_actions,
+    event_callback, ...) and why it cannot be a Slack request, or None when it can."""
     try:
         if content_type.startswith("application/json"):
             parsed = json.loads(body)
-            return shape_problem(parsed) if isinstance(parsed, dict) else "JSON body must be an object"
+            if not isinstance(parsed, dict):
+                return "other", "JSON body must be an object"
+            return str(parsed.get("type", "other"))[:32], shape_problem(parsed)
         form = parse_qs(body, keep_blank_values=True)
         if "payload" in form:
             parsed = json.loads(form["payload"][0])
-            return shape_problem(parsed) if isinstance(parsed, dict) else "payload must be a JSON object"
+            if not isinstance(parsed, dict):
+                return "other", "payload must be a JSON object"
+            return str(parsed.get("type", "other"))[:32], shape_problem(parsed)
         if "command" not in form and "ssl_check" not in form:
-            return "a form body must be a slash command"
+            return "other", "a form body must be a slash command"
         if any(key in form for key in (*OBJECT_KEYS, "authorizations", "actions", "enterprise")):
-            return "a slash command carries no objects"
-        return None
+            return "command", "a slash command carries no objects"
+        return ("command" if "command" in form else "other"), None
     except (ValueError, UnicodeDecodeError) as exc:
-        return f"malformed body ({exc.__class__.__name__})"
-
-
-def request_kind(body: str, content_type: str) -> str:
-    """command, block_actions, view_submission, event_callback, ... for metrics labels."""
-    try:
-        if content_type.startswith("application/json"):
-            return str(json.loads(body).get("type", "other"))[:32]
-        form = parse_qs(body)
-        if "command" in form:
-            return "command"
-        if "payload" in form:
-            return str(json.loads(form["payload"][0]).get("type", "other"))[:32]
-    except (ValueError, AttributeError):
-        pass
-    return "other"
+        return "other", f"malformed body ({exc.__class__.__name__})"
 
 
 COMMAND_FAILED = (
@@ -120,11 +110,11 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return PlainTextResponse("body is not UTF-8", status_code=400)
-        problem = body_problem(body, headers.get("content-type", ""))
+        kind, problem = inspect_body(body, headers.get("content-type", ""))
         if problem:
             log.warning("rejected a signed request: %s", problem)
             return PlainTextResponse(problem, status_code=400)
-        request.state.kind = request_kind(body, headers.get("content-type", ""))
+        request.state.kind = kind
         try:
             bolt_req = BoltRequest(
                 body=body, query=request.url.query, headers={k: [v] for k, v in headers.items()}
