@@ -149,7 +149,7 @@ def bench_large(embedder, target_chunks: int = 5000) -> dict:
 
     rng = random.Random(7)
     real = load_documents([shipped_knowledge_dir()])
-    sentences = [u for d in real for u in chunk_document(d)[0] if len(u.split()) > 6]
+    sentences = [u.text for d in real for u in chunk_document(d)[0] if len(u.text.split()) > 6]
     tmp = Path(tempfile.mkdtemp(prefix="mlready-large-"))
     try:
         per_doc, docs_needed = 20, target_chunks // 20
@@ -163,7 +163,7 @@ def bench_large(embedder, target_chunks: int = 5000) -> dict:
                 f"tags: [bench]\nchecklist_items: []\nsources:\n  - generated\n---\n" + "\n".join(body) + "\n"
             )
         docs = load_documents([tmp])
-        chunks = sum(len(chunk_document(d)[2]) for d in docs)
+        chunks = sum(len(chunk_document(d)[1]) for d in docs)
         t = time.perf_counter()
         report = build_index(docs, tmp / "index", embedder, full=True, progress=False)
         return {

@@ -1,32 +1,78 @@
-"""Compose a short, cited answer from search hits, or decline an off-topic question.
+"""Compose a short, cited answer from the knowledge base, or decline an off-topic question.
 
-Every sentence of an answer is a unit (sentence or bullet) of the knowledge base,
-quoted as written and cited; nothing is generated.
+Every line of an answer is a unit (sentence or bullet) of the knowledge base, quoted as
+written and cited; nothing is generated unless the optional summary (bot/summary.py) is
+configured, and that is verified against the lines and labelled.
+
+How an answer is put together:
+1. the question's intent (bot/intent.py) picks the sections that fit it;
+2. search scores are summed per guide and the best guide leads with its 3-4 best-matching
+   lines from those sections; a second guide adds one line only when the question spans
+   two topics; a multi-part question gets up to two lines per part;
+3. worked examples and the team questions are never answer lines: they sit behind buttons;
+4. readiness questions are answered from the checklist.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from indexer.embedding import Embedder
+from bot.checklist import Checklist, ChecklistItem
+from bot.intent import Intent, classify, split_parts
+from indexer.embedding import MAX_QUERY_CHARS, Embedder
 from indexer.knowledge import CATEGORY_TITLES
 from indexer.retriever import Retriever
 from indexer.search import Hit, Searcher
 
-MAX_UNITS = 4
-MAX_UNITS_PER_CHUNK = 2
-CHUNKS_FOR_ANSWER = 4
-MIN_UNIT_WORDS = 5
-UNIT_RELEVANCE_MARGIN = 0.2  # units far less similar than the best one are left out
-QUESTION_PENALTY = 0.1  # "Questions to ask the team" bullets are prompts, not answers
-ADVICE_SECTIONS = {"What to do": 0.05}
+WHAT_TO_DO = "What to do"
+WHAT_GOES_WRONG = "What goes wrong"
+WARNING_SIGNS = "Warning signs"
+INTRODUCTION = "Overview"
+EXAMPLE_SECTION = "Worked example"
+QUESTIONS_SECTION = "Questions to ask the team"
+CHECKLIST_SECTION = "Checklist"
+# Offered behind buttons, never quoted as answer lines: an example sentence alone reads as
+# advice, and a question to the team is no answer.
+NOT_ANSWER_LINES = {EXAMPLE_SECTION, QUESTIONS_SECTION}
+
+# Added to a line's similarity to the question. Unit similarities of the lines of one guide
+# spread over about 0.3, so a bonus of 0.3 makes the fitting section win unless another
+# line is far closer to the question.
+SECTION_FIT: dict[Intent, dict[str, float]] = {
+    Intent.advice: {WHAT_TO_DO: 0.3, INTRODUCTION: -0.1},
+    Intent.risks: {WHAT_GOES_WRONG: 0.3, WARNING_SIGNS: 0.3, INTRODUCTION: -0.05},
+    Intent.definition: {INTRODUCTION: 0.35, WHAT_TO_DO: -0.05, WARNING_SIGNS: -0.05},
+    Intent.general: {WHAT_TO_DO: 0.15},
+    Intent.readiness: {WHAT_TO_DO: 0.3},
+}
+
+# Guides list their most important steps first: each later line of a section loses a little.
+POSITION_DECAY = 0.03
+SEARCH_K = 24  # chunks looked at per question, summed per guide
+LEAD_LINES = 3  # lines from the leading guide, and a fourth when it is about as close
+FOURTH_LINE_MARGIN = 0.25
+PART_LINES = 2  # per part of a multi-part question
+MIN_LINE_WORDS = 5
+# A second guide joins when it is from another category and nearly as relevant.
+SECOND_TOPIC_RATIO = 0.9
+SECOND_TOPIC_LINE_MARGIN = 0.05
+RELATED_RATIO = 0.45  # related guides offered as buttons score at least this share of the best
+MAX_RELATED = 2
+MAX_CHECKLIST_LINES = 5
+# Declines: closest topics are shown only when this close (cosine of question and passage),
+# so "weather in Paris" suggests nothing; between NEAR_DOMAIN_MARGIN below the threshold and
+# the threshold, a question is near the domain and points at the nearest guides.
+CLOSEST_TOPIC_FLOOR = 0.27
+NEAR_DOMAIN_MARGIN = 0.1
 
 TOPICS_LINE = (
     "objectives and KPIs, stakeholders and sign-off, data quality and volume, team "
     "expertise, infrastructure, integration, monitoring and responsible AI"
 )
+CHECKLIST_HINT = "Run `/mlready checklist` in your project channel to see where your project stands."
 
 
 class EmptyQuestionError(ValueError):
@@ -52,9 +98,25 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Quote:
+class Line:
+    """One quoted answer line: a unit of the knowledge base, or a checklist item."""
+
+    id: str  # unit id ("kpis-choosing-a-kpi#what-to-do-2") or checklist item id
     text: str
     source: int  # index into Answer.sources
+    section: str  # of the guide, or "Checklist"
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "text": self.text, "source": self.source, "section": self.section}
+
+
+@dataclass(frozen=True)
+class GuideLink:
+    doc_id: str
+    title: str
+
+    def to_dict(self) -> dict:
+        return {"doc_id": self.doc_id, "title": self.title}
 
 
 @dataclass(frozen=True)
@@ -64,8 +126,13 @@ class Answer:
     confidence: float
     answer: str
     sources: list[Source]
-    quotes: list[Quote] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    intent: str = Intent.general.value
+    guide: str | None = None  # the leading guide: Read the guide, Example, Questions for your team
+    related: list[GuideLink] = field(default_factory=list)  # up to two more guides, as buttons
     closest_topics: list[str] = field(default_factory=list)
+    near_domain: bool = False  # declined, but close enough to point at the nearest guides
+    summary: str | None = None  # generated and verified; None unless configured
     ranked_categories: list[str] = field(default_factory=list)  # of all hits, best first
 
     def to_json(self) -> dict:
@@ -75,96 +142,126 @@ class Answer:
             "confidence": self.confidence,
             "answer": self.answer,
             "sources": [s.to_dict() for s in self.sources],
+            "intent": self.intent,
+            "lines": [line.to_dict() for line in self.lines],
+            "guide": self.guide,
+            "related": [r.to_dict() for r in self.related],
+            "summary": self.summary,
         }
 
 
-def decline_message(closest: list[str]) -> str:
+def decline_message(closest: list[str], near_domain: bool) -> str:
+    if near_domain and closest:
+        return (
+            "My guides do not cover that in depth: I help with getting ML projects ready "
+            f"({TOPICS_LINE}). The nearest guides I have: " + "; ".join(closest) + "."
+        )
     text = f"Sorry, I can only help with questions about getting ML projects ready: {TOPICS_LINE}."
     if closest:
         text += " Closest topics I know: " + "; ".join(closest) + "."
     return text
 
 
-def confidence_of(query_vec: np.ndarray, searcher: Searcher) -> float:
-    """Cosine similarity of the question and the closest passage in the whole knowledge base.
-
-    Measured on the dense ranking whatever the retriever, so that one threshold serves all."""
-    best = searcher.dense_ranking(query_vec, 1)
-    return round(float(min(max(best[0][1] if best else 0.0, 0.0), 1.0)), 4)
+def render_lines(lines: Sequence[Line]) -> str:
+    return "\n".join(f"• {line.text} [{line.source + 1}]" for line in lines)
 
 
-def compose(
-    question: str, query_vec: np.ndarray, hits: list[Hit], searcher: Searcher, threshold: float
-) -> Answer:
-    confidence = confidence_of(query_vec, searcher)
-    ranked = list(dict.fromkeys(h.chunk.category for h in hits))
-    if not hits or confidence < threshold:
-        closest = list(dict.fromkeys(h.chunk.title for h in hits))[:3]
-        return Answer(
-            question,
-            False,
-            confidence,
-            decline_message(closest),
-            [],
-            closest_topics=closest,
-            ranked_categories=ranked,
-        )
+@dataclass(frozen=True)
+class _Ranked:
+    """A guide's relevance to one question: its search scores summed, best chunk first."""
 
+    doc_id: str
+    score: float
+    dense: float  # the best cosine of question and one of the guide's chunks
+
+
+def rank_guides(hits: list[Hit]) -> list[_Ranked]:
+    """Guides by their best chunk plus a share of their next ones: a guide that matches in
+    several places beats one lucky passage."""
+    by_doc: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_doc.setdefault(hit.chunk.doc_id, []).append(hit)
+    ranked = []
+    for doc_id, doc_hits in by_doc.items():
+        scores = sorted((h.score for h in doc_hits), reverse=True)
+        total = scores[0] + 0.3 * sum(scores[1:2]) + 0.1 * sum(scores[2:3])
+        ranked.append(_Ranked(doc_id, total, max(h.dense_score for h in doc_hits)))
+    return sorted(ranked, key=lambda r: (-r.score, r.doc_id))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    row: int  # unit row in the index
+    value: float  # similarity plus section fit
+    similarity: float
+
+
+def best_lines(searcher: Searcher, doc_id: str, query_vec: np.ndarray, intent: Intent) -> list[_Candidate]:
+    """The guide's quotable lines, best first for this intent."""
     stored = searcher.stored
-    candidates: list[tuple[float, str, Hit]] = []
-    seen: set[str] = set()
-    for hit in hits[:CHUNKS_FOR_ANSWER]:
-        rows = range(hit.chunk.unit_start, hit.chunk.unit_end)
-        sims = stored.unit_vectors[hit.chunk.unit_start : hit.chunk.unit_end] @ query_vec
-        for row, sim in zip(rows, sims, strict=True):
-            text = stored.units[row].text
-            if text in seen or len(text.split()) < MIN_UNIT_WORDS:
-                continue
-            seen.add(text)
-            value = float(sim) + 0.15 * hit.score + ADVICE_SECTIONS.get(hit.chunk.section, 0.0)
-            if text.endswith("?"):
-                value -= QUESTION_PENALTY
-            candidates.append((value, text, hit))
-    candidates.sort(key=lambda c: -c[0])
-
-    chosen: list[tuple[float, str, Hit]] = []
-    per_chunk: dict[int, int] = {}
-    for cand in candidates:
-        if chosen and cand[0] < chosen[0][0] - UNIT_RELEVANCE_MARGIN:
-            break
-        if per_chunk.get(cand[2].row, 0) >= MAX_UNITS_PER_CHUNK:
-            continue
-        per_chunk[cand[2].row] = per_chunk.get(cand[2].row, 0) + 1
-        chosen.append(cand)
-        if len(chosen) == MAX_UNITS:
-            break
-
-    # Sources best first; a source is a (document, section) pair.
-    by_key: dict[tuple[str, str], Hit] = {}
-    for _, _, hit in chosen:
-        key = (hit.chunk.doc_id, hit.chunk.section)
-        if key not in by_key or hit.score > by_key[key].score:
-            by_key[key] = hit
-    ordered = sorted(by_key.items(), key=lambda kv: -kv[1].score)
-    index_of = {key: i for i, (key, _) in enumerate(ordered)}
-    sources = [
-        Source(h.chunk.doc_id, h.chunk.title, h.chunk.section, h.chunk.category, h.score) for _, h in ordered
+    rows = [
+        r
+        for r in searcher.units_of(doc_id)
+        if stored.units[r].section not in NOT_ANSWER_LINES
+        and len(stored.units[r].text.split()) >= MIN_LINE_WORDS
+        and not stored.units[r].text.endswith("?")
     ]
-    quotes = sorted(
-        (Quote(text, index_of[(hit.chunk.doc_id, hit.chunk.section)]) for _, text, hit in chosen),
-        key=lambda q: q.source,
-    )
-    answer_text = "\n".join(f"• {q.text} [{q.source + 1}]" for q in quotes)
-    return Answer(question, True, confidence, answer_text, sources, quotes, ranked_categories=ranked)
+    if not rows:
+        return []
+    sims = stored.unit_vectors[rows] @ query_vec
+    fit = SECTION_FIT[intent]
+    found = [
+        _Candidate(
+            row,
+            float(sim)
+            + fit.get(stored.units[row].section, 0.0)
+            - POSITION_DECAY * position_of(stored.units[row].id),
+            float(sim),
+        )
+        for row, sim in zip(rows, sims, strict=True)
+    ]
+    return sorted(found, key=lambda c: (-c.value, c.row))
+
+
+def position_of(unit_id: str) -> int:
+    """0 for the first line of its section ("...#what-to-do-1")."""
+    tail = unit_id.rsplit("-", 1)[-1]
+    return int(tail) - 1 if tail.isdigit() else 0
+
+
+def lead_lines(candidates: list[_Candidate]) -> list[_Candidate]:
+    chosen = candidates[:LEAD_LINES]
+    if len(candidates) > LEAD_LINES and candidates[LEAD_LINES].value >= chosen[0].value - FOURTH_LINE_MARGIN:
+        chosen.append(candidates[LEAD_LINES])
+    return chosen
+
+
+def confidence_of(query_vec: np.ndarray, searcher: Searcher) -> float:
+    """Cosine similarity of the question and the closest passage of the knowledge base (not a
+    guide's profile of keywords), on the dense ranking whatever the retriever, so that one
+    threshold serves all."""
+    for row, score in searcher.dense_ranking(query_vec, 8):
+        if not searcher.stored.chunks[row].is_profile:
+            return round(float(min(max(score, 0.0), 1.0)), 4)
+    return 0.0
 
 
 class AnswerEngine:
     """Embeds the question, searches the index and composes the answer."""
 
-    def __init__(self, searcher: Searcher, embedder: Embedder, threshold: float) -> None:
+    def __init__(
+        self,
+        searcher: Searcher,
+        embedder: Embedder,
+        threshold: float,
+        checklist: Checklist | None = None,
+        summarize: Callable[[str, list[str]], str | None] | None = None,
+    ) -> None:
         self.searcher = searcher
         self.embedder = embedder
         self.threshold = threshold
+        self.checklist = checklist
+        self.summarize = summarize  # (question, lines) -> verified summary, or None
 
     def ask(self, question: str, retriever: Retriever = Retriever.hybrid) -> Answer:
         text = " ".join(question.split())
@@ -173,9 +270,212 @@ class AnswerEngine:
                 "the question is empty; ask something, e.g. 'how do we pick a KPI for churn?'"
             )
         searcher = self.searcher  # one index per answer, even if a reload swaps it meanwhile
-        query_vec = self.embedder.encode_query(text)
-        hits = searcher.search(text, query_vec, retriever)
-        return compose(question, query_vec, hits, searcher, self.threshold)
+        parts = split_parts(text)
+        # One batch: the parts of a multi-part question cost about as much as the question.
+        batch = [text, *parts] if len(parts) > 1 else [text]
+        vectors = self.embedder.encode([p[:MAX_QUERY_CHARS] for p in batch])
+        query_vec, part_vecs = vectors[0], list(vectors[1:])
+        answer = self.compose(question, text, query_vec, parts, part_vecs, searcher, retriever)
+        if answer.answered and self.summarize is not None and answer.intent != Intent.readiness:
+            summary = self.summarize(text, [line.text for line in answer.lines])
+            if summary:
+                answer = replace(answer, summary=summary)
+        return answer
+
+    def compose(
+        self,
+        question: str,
+        text: str,
+        query_vec: np.ndarray,
+        parts: list[str],
+        part_vecs: list[np.ndarray],
+        searcher: Searcher,
+        retriever: Retriever,
+    ) -> Answer:
+        hits = searcher.search(text, query_vec, retriever, k=SEARCH_K)
+        guides = rank_guides(hits)
+        ranked_categories = list(dict.fromkeys(searcher.category_of(g.doc_id) for g in guides))
+        confidence = confidence_of(query_vec, searcher)
+        intent = classify(text)
+        if not guides or confidence < self.threshold:
+            return self._decline(question, query_vec, confidence, searcher, guides, ranked_categories)
+
+        if intent == Intent.readiness and self.checklist is not None:
+            return self._readiness(question, confidence, guides, searcher, ranked_categories)
+
+        picked: list[tuple[str, _Candidate]] = []  # (doc_id, line)
+        if len(parts) > 1:
+            picked = self._parts(parts, part_vecs, searcher, retriever)
+        if len({doc for doc, _ in picked}) < 2:  # one part, or every part found the same guide
+            picked = self._single(query_vec, intent, guides, searcher)
+        used_docs = list(dict.fromkeys(doc for doc, _ in picked))
+        related = [
+            GuideLink(g.doc_id, searcher.title_of(g.doc_id))
+            for g in guides
+            if g.doc_id not in used_docs and g.score >= RELATED_RATIO * guides[0].score
+        ][:MAX_RELATED]
+        return self._answer(
+            question, confidence, intent, picked, guides, searcher, ranked_categories, related
+        )
+
+    def _single(
+        self, query_vec: np.ndarray, intent: Intent, guides: list[_Ranked], searcher: Searcher
+    ) -> list[tuple[str, _Candidate]]:
+        lead = guides[0].doc_id
+        candidates = best_lines(searcher, lead, query_vec, intent)
+        picked = [(lead, c) for c in lead_lines(candidates)]
+        lead_category = searcher.category_of(lead)
+        for other in guides[1:3]:
+            if other.score < SECOND_TOPIC_RATIO * guides[0].score:
+                break
+            if searcher.category_of(other.doc_id) == lead_category:
+                continue
+            extra = best_lines(searcher, other.doc_id, query_vec, intent)
+            if extra and candidates and extra[0].value >= candidates[0].value - SECOND_TOPIC_LINE_MARGIN:
+                picked.append((other.doc_id, extra[0]))
+            break
+        return picked
+
+    def _parts(
+        self, parts: list[str], part_vecs: list[np.ndarray], searcher: Searcher, retriever: Retriever
+    ) -> list[tuple[str, _Candidate]]:
+        picked: list[tuple[str, _Candidate]] = []
+        seen: set[int] = set()
+        for part, vec in zip(parts, part_vecs, strict=True):
+            if confidence_of(vec, searcher) < self.threshold:
+                continue  # "how high should it be" alone finds nothing: the other parts answer
+            guides = rank_guides(searcher.search(part, vec, retriever, k=SEARCH_K))
+            if not guides:
+                continue
+            doc = guides[0].doc_id
+            fresh = [c for c in best_lines(searcher, doc, vec, classify(part)) if c.row not in seen]
+            for c in fresh[:PART_LINES]:
+                seen.add(c.row)
+                picked.append((doc, c))
+        return picked
+
+    def _answer(
+        self,
+        question: str,
+        confidence: float,
+        intent: Intent,
+        picked: list[tuple[str, _Candidate]],
+        guides: list[_Ranked],
+        searcher: Searcher,
+        ranked_categories: list[str],
+        related: list[GuideLink],
+    ) -> Answer:
+        stored = searcher.stored
+        score_of = {g.doc_id: g.score for g in guides}
+        top = guides[0].score or 1.0
+        # Sources are (guide, section) pairs in the order the lines first cite them; lines
+        # keep the guide's own order within a source, which reads better than best-first.
+        sources: list[Source] = []
+        index_of: dict[tuple[str, str], int] = {}
+        lines: list[Line] = []
+        doc_order = list(dict.fromkeys(doc for doc, _ in picked))
+        for doc in doc_order:
+            rows = sorted(c.row for d, c in picked if d == doc)
+            for row in rows:
+                unit = stored.units[row]
+                key = (doc, unit.section)
+                if key not in index_of:
+                    index_of[key] = len(sources)
+                    sources.append(
+                        Source(
+                            doc,
+                            searcher.title_of(doc),
+                            unit.section,
+                            searcher.category_of(doc),
+                            round(min(score_of.get(doc, 0.0) / top, 1.0), 4),
+                        )
+                    )
+                lines.append(Line(unit.id, unit.text, index_of[key], unit.section))
+        return Answer(
+            question,
+            True,
+            confidence,
+            render_lines(lines),
+            sources,
+            lines,
+            intent=intent.value,
+            guide=doc_order[0] if doc_order else None,
+            related=related,
+            ranked_categories=ranked_categories,
+        )
+
+    def _readiness(
+        self,
+        question: str,
+        confidence: float,
+        guides: list[_Ranked],
+        searcher: Searcher,
+        ranked_categories: list[str],
+    ) -> Answer:
+        """The blocking checklist items, those of the guides the question is closest to first;
+        each is cited with the guide it links to."""
+        assert self.checklist is not None
+        rank_of = {g.doc_id: i for i, g in enumerate(guides)}
+        known = set(searcher.doc_ids())
+
+        def order(item: ChecklistItem) -> tuple[int, int]:
+            linked = [rank_of[d] for d in item.docs if d in rank_of]
+            return (min(linked) if linked else len(rank_of), 0)
+
+        items = sorted(
+            (i for i in self.checklist.items() if i.blocking and any(d in known for d in i.docs)),
+            key=order,
+        )[:MAX_CHECKLIST_LINES]
+        sources: list[Source] = []
+        index_of: dict[str, int] = {}
+        lines: list[Line] = []
+        for item in items:
+            doc = next(d for d in item.docs if d in known)
+            if doc not in index_of:
+                index_of[doc] = len(sources)
+                sources.append(
+                    Source(doc, searcher.title_of(doc), CHECKLIST_SECTION, searcher.category_of(doc), 1.0)
+                )
+            lines.append(Line(item.id, item.question, index_of[doc], CHECKLIST_SECTION))
+        text = "Before launch, settle these blocking checklist items:\n" + render_lines(lines)
+        return Answer(
+            question,
+            True,
+            confidence,
+            text + "\n" + CHECKLIST_HINT,
+            sources,
+            lines,
+            intent=Intent.readiness.value,
+            guide=guides[0].doc_id,
+            related=[GuideLink(g.doc_id, searcher.title_of(g.doc_id)) for g in guides[1 : 1 + MAX_RELATED]],
+            ranked_categories=ranked_categories,
+        )
+
+    def _decline(
+        self,
+        question: str,
+        query_vec: np.ndarray,
+        confidence: float,
+        searcher: Searcher,
+        guides: list[_Ranked],
+        ranked_categories: list[str],
+    ) -> Answer:
+        close = [
+            GuideLink(g.doc_id, searcher.title_of(g.doc_id)) for g in guides if g.dense >= CLOSEST_TOPIC_FLOOR
+        ]
+        closest = [g.title for g in close[:3]]
+        near = bool(closest) and confidence >= self.threshold - NEAR_DOMAIN_MARGIN
+        return Answer(
+            question,
+            False,
+            confidence,
+            decline_message(closest, near),
+            [],
+            closest_topics=closest,
+            near_domain=near,
+            related=close[:MAX_RELATED] if near else [],
+            ranked_categories=ranked_categories,
+        )
 
 
 def category_title(slug: str) -> str:
@@ -186,9 +486,14 @@ def format_text(answer: Answer) -> str:
     """A readable rendering for the terminal."""
     if not answer.answered:
         return answer.answer + "\nTip: run `/mlready checklist` in Slack to see where your project stands."
-    lines = [answer.answer, "", "Sources:"]
+    lines = []
+    if answer.summary:
+        lines += [f"Summary (generated, checked against the lines below): {answer.summary}", ""]
+    lines += [answer.answer, "", "Sources:"]
     lines += [
         f"  [{i}] {s.title} — {s.section} ({category_title(s.category)})"
         for i, s in enumerate(answer.sources, 1)
     ]
+    if answer.related:
+        lines += ["", "Related guides: " + "; ".join(r.title for r in answer.related)]
     return "\n".join(lines)

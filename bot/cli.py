@@ -90,11 +90,14 @@ def check(knowledge: KnowledgeOpt = None) -> None:
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    question: Annotated[
+        str, typer.Argument(help="Your question, in quotes; '-' reads one question per line from stdin.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
     retriever: RetrieverOpt = Retriever.hybrid,
 ) -> None:
     """Answer a question from the knowledge base, with citations."""
+    batch = question.strip() == "-"
     if not question.strip():
         _err(
             'error: the question is empty; ask something, e.g. mlready ask "how do we pick a KPI for churn?"'
@@ -104,11 +107,16 @@ def ask(
     from bot.knowledge_base import open_engine
 
     engine = open_engine(_settings(), notify=_err)
-    answer = engine.ask(question, retriever)
-    if as_json:
-        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
-    else:
-        typer.echo(format_text(answer))
+    # One warm process for a whole batch: blank lines are skipped, answers keep the input order.
+    questions = (line.strip() for line in sys.stdin) if batch else iter([question])
+    for text in questions:
+        if not text:
+            continue
+        answer = engine.ask(text, retriever)
+        if as_json:
+            typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            typer.echo(format_text(answer) + ("\n" if batch else ""))
 
 
 @app.command("eval")

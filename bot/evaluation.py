@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.answers import AnswerEngine
+from bot.answers import WHAT_TO_DO, AnswerEngine
 from indexer.errors import MlreadyError
 from indexer.knowledge import Category
 from indexer.retriever import Retriever
@@ -22,6 +23,8 @@ class EvalQuestion(BaseModel):
     q: str = Field(min_length=1)
     cats: list[Category] = Field(default_factory=list)
     expect: Literal["none"] | None = None
+    # Ids of the lines an expert would quote ("<doc>#what-to-do-2"), for ideal_recall.
+    ideal: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_of(self) -> EvalQuestion:
@@ -43,7 +46,23 @@ class EvalResult(BaseModel):
     ontopic_declined: float
     latency_ms_p50: float
     latency_ms_p95: float
+    # Usefulness: on questions asking what to do, the share of answer lines from *What to do*,
+    # and how many such answers had none; the share of the expert's ideal lines shown.
+    advice_questions: int
+    advice_share: float
+    answers_without_advice: int
+    ideal_questions: int
+    ideal_recall: float
     misses: list[dict] = Field(default_factory=list, exclude=True)
+
+
+# The questions the advice figures count, by their wording alone (not bot.intent, which is
+# what is being measured): "how do/can/should we", "what/when/which ... should", "should we".
+ASKS_FOR_ADVICE = re.compile(
+    r"\b(?:how (?:do|can|should|to|would|could|much|many|often)|(?:what|when|which|who|where)\b[^?]{0,60}"
+    r"\bshould|should (?:we|i))\b",
+    re.IGNORECASE,
+)
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -77,10 +96,22 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], retriever: Ret
     wrongly_declined = declined_off = 0
     latencies: list[float] = []
     misses: list[dict] = []
+    advice_questions = advice_lines = advice_total = without_advice = 0
+    recalls: list[float] = []
     for q in questions:
         started = time.perf_counter()
         answer = engine.ask(q.q, retriever)
         latencies.append((time.perf_counter() - started) * 1000)
+        if q.cats and answer.answered:
+            if ASKS_FOR_ADVICE.search(q.q):
+                advice_questions += 1
+                advice = sum(line.section == WHAT_TO_DO for line in answer.lines)
+                advice_lines += advice
+                advice_total += len(answer.lines)
+                without_advice += advice == 0
+            if q.ideal:
+                shown = {line.id for line in answer.lines}
+                recalls.append(len(shown & set(q.ideal)) / len(q.ideal))
         if q.expect == "none":
             declined_off += not answer.answered
             if answer.answered:
@@ -115,5 +146,10 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], retriever: Ret
         ontopic_declined=round(wrongly_declined / n_on, 4),
         latency_ms_p50=round(statistics.median(latencies), 2),
         latency_ms_p95=round(percentile(latencies, 95), 2),
+        advice_questions=advice_questions,
+        advice_share=round(advice_lines / max(advice_total, 1), 4),
+        answers_without_advice=without_advice,
+        ideal_questions=len(recalls),
+        ideal_recall=round(statistics.fmean(recalls), 4) if recalls else 0.0,
         misses=misses,
     )

@@ -59,9 +59,17 @@ class ReloadingEngine(AnswerEngine):
     replaces it (checked at most every `check_every` seconds), without reloading the model."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder, stored: StoredIndex, check_every: float = 2.0
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        stored: StoredIndex,
+        check_every: float = 2.0,
+        checklist: Checklist | None = None,
+        summarize: Callable[[str, list[str]], str | None] | None = None,
     ) -> None:
-        super().__init__(Searcher(stored), embedder, settings.decline_threshold)
+        super().__init__(
+            Searcher(stored), embedder, settings.decline_threshold, checklist=checklist, summarize=summarize
+        )
         self.index_dir = settings.index_dir
         self.build = current_build_dir(self.index_dir)
         self.check_every = check_every
@@ -115,4 +123,24 @@ def open_engine(
         build(settings, embedder)
         stored = load_index(settings.index_dir, expected_model=embedder.name)
     check_dimension(stored, embedder)
-    return ReloadingEngine(settings, embedder, stored)
+    checklist = load_checklist(shipped_knowledge_dir() / "checklist.yaml")
+    return ReloadingEngine(
+        settings, embedder, stored, checklist=checklist, summarize=summary_function(settings, embedder)
+    )
+
+
+def summary_function(settings: Settings, embedder: Embedder) -> Callable[[str, list[str]], str | None] | None:
+    """The optional generated summary (MLREADY_LLM_BASE_URL), or None when it is not configured."""
+    if not settings.llm_base_url:
+        return None
+    from bot.summary import summarizer_from_settings
+
+    summarizer = summarizer_from_settings(settings, embedder.encode)
+    if summarizer is None:
+        return None
+
+    def summarize(question: str, lines: list[str]) -> str | None:
+        result = summarizer.summarize(question, lines)
+        return result.text if result else None
+
+    return summarize

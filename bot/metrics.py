@@ -22,3 +22,8 @@ SLACK_API_ERRORS = Counter(
     "Failed Slack Web API attempts (each retry counts) by kind",
     ["kind"],
 )
+SUMMARY_FALLBACKS = Counter(
+    "mlready_summary_fallbacks",
+    "Generated summaries not shown (the quoted answer went alone), by reason",
+    ["reason"],
+)

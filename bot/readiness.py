@@ -251,3 +251,17 @@ def related_note(state: ProjectState, checklist: Checklist, categories: list[str
     listed = "; ".join(item.question for item in open_items[:2])
     more = f" (and {len(open_items) - 2} more)" if len(open_items) > 2 else ""
     return f"In *{name}*, still open: {listed}{more}"
+
+
+def readiness_note(state: ProjectState) -> str:
+    """The project's open blocking gaps, for a "what are we missing?" question in its channel."""
+    name = state.project.name
+    gaps = state.readiness.gaps
+    if not gaps:
+        return f"In *{name}*, every blocking checklist item is answered. `/mlready status` shows the rest."
+    listed = "; ".join(g.item.question for g in gaps[:4])
+    more = f" (and {len(gaps) - 4} more)" if len(gaps) > 4 else ""
+    return (
+        f"In *{name}*, {len(gaps)} blocking item{'s' if len(gaps) != 1 else ''} still open: "
+        f"{listed}{more}. Run `/mlready checklist` to close them."
+    )

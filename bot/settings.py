@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     model_path: Path | None = None
     decline_threshold: float = Field(default=DEFAULT_DECLINE_THRESHOLD, ge=0.0, le=1.0)
 
+    # Optional generated summary above the quoted lines, from any OpenAI-compatible
+    # chat-completions endpoint; off unless the base URL is set
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=8.0, gt=0, le=120)
+
     # Logs on stderr: text lines, or one JSON object per line
     log_format: Literal["text", "json"] = "text"
 

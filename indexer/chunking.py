@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 from indexer.knowledge import KnowledgeDoc
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 MAX_CHUNK_WORDS = 220
 OVERLAP_WORDS = 50
 INTRO_SECTION = "Overview"
+# A per-document chunk of title, tags and aliases: it is ranked like any chunk but quotes nothing.
+PROFILE_SECTION = "Topic"
 
 _HEADING_RE = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 _BULLET_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -27,6 +29,13 @@ _LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 class Section:
     heading: str
     units: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str  # stable while the section keeps its heading and order: "<doc>#what-to-do-2"
+    section: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -131,19 +140,29 @@ def _windows(units: tuple[str, ...], max_words: int, overlap_words: int) -> list
     return windows
 
 
+def section_slug(heading: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-") or "section"
+
+
+def profile_text(doc: KnowledgeDoc) -> str:
+    parts = [doc.meta.title, ", ".join(doc.meta.tags), ", ".join(doc.meta.aliases)]
+    return ". ".join(p for p in parts if p)
+
+
 def chunk_document(
     doc: KnowledgeDoc, max_words: int = MAX_CHUNK_WORDS, overlap_words: int = OVERLAP_WORDS
-) -> tuple[list[str], list[str], list[Chunk]]:
-    """Return the document's units, each unit's section, and its chunks."""
-    units: list[str] = []
-    unit_sections: list[str] = []
-    chunks: list[Chunk] = []
+) -> tuple[list[Unit], list[Chunk]]:
+    """Return the document's units and its chunks; the first chunk is the document's profile."""
+    units: list[Unit] = []
+    chunks: list[Chunk] = [Chunk(doc.id, PROFILE_SECTION, profile_text(doc), 0, 0)]
     for section in split_sections(doc.body):
         offset = len(units)
-        units.extend(section.units)
-        unit_sections.extend([section.heading] * len(section.units))
+        slug = section_slug(section.heading)
+        units.extend(
+            Unit(f"{doc.id}#{slug}-{n}", section.heading, text) for n, text in enumerate(section.units, 1)
+        )
         for start, end in _windows(section.units, max_words, overlap_words):
             body = " ".join(section.units[start:end])
             text = f"{doc.meta.title}. {section.heading}. {body}"
             chunks.append(Chunk(doc.id, section.heading, text, offset + start, offset + end))
-    return units, unit_sections, chunks
+    return units, chunks

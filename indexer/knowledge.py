@@ -55,6 +55,8 @@ class FrontMatter(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     category: Category
     tags: list[str] = Field(default_factory=list)
+    # Words people use for the topic that the text itself may not ("biased" for fairness).
+    aliases: list[str] = Field(default_factory=list)
     checklist_items: list[str] = Field(default_factory=list)
     sources: list[str] = Field(min_length=1)
 

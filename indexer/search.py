@@ -56,6 +56,25 @@ class Searcher:
         self._bm25 = bm25s.BM25()
         self._bm25.index(tokenize([c.text for c in stored.chunks]), show_progress=False)
         self._max_rrf = 2.0 / (RRF_K + 1)
+        self._units_of: dict[str, list[int]] = {}
+        for row, unit in enumerate(stored.units):
+            self._units_of.setdefault(unit.doc_id, []).append(row)
+        self._docs = dict(stored.manifest.documents)
+
+    def units_of(self, doc_id: str) -> list[int]:
+        """Rows of the guide's units, in the guide's order."""
+        return self._units_of.get(doc_id, [])
+
+    def doc_ids(self) -> list[str]:
+        return list(self._docs)
+
+    def title_of(self, doc_id: str) -> str:
+        entry = self._docs.get(doc_id)
+        return entry.title if entry else doc_id
+
+    def category_of(self, doc_id: str) -> str:
+        entry = self._docs.get(doc_id)
+        return entry.category if entry else ""
 
     def dense_ranking(self, query_vec: np.ndarray, k: int) -> list[tuple[int, float]]:
         k = min(k, self.stored.faiss_index.ntotal)

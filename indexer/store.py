@@ -34,7 +34,7 @@ from indexer.knowledge import KnowledgeDoc
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 REBUILD_HINT = "run `mlready index` to rebuild it"
 DATA_FILES = ("chunks.faiss", "chunks.jsonl", "units.npy", "units.jsonl")
 
@@ -75,9 +75,15 @@ class ChunkMeta:
     unit_start: int  # global row in units
     unit_end: int
 
+    @property
+    def is_profile(self) -> bool:
+        """The document's title, tags and aliases: ranked, never quoted."""
+        return self.unit_start == self.unit_end
+
 
 @dataclass(frozen=True)
 class UnitMeta:
+    id: str
     doc_id: str
     section: str
     text: str
@@ -181,10 +187,12 @@ def build_index(
         to_embed_units: list[str] = []
         embedded: list[str] = []
         for doc in docs:
-            units, unit_sections, chunks = chunk_document(doc)
+            units, chunks = chunk_document(doc)
             base = len(unit_rows)
-            for text, section in zip(units, unit_sections, strict=True):
-                unit_rows.append({"doc_id": doc.id, "section": section, "text": text})
+            for unit in units:
+                unit_rows.append(
+                    {"id": unit.id, "doc_id": doc.id, "section": unit.section, "text": unit.text}
+                )
             for n, c in enumerate(chunks):
                 chunk_rows.append(
                     {
@@ -214,7 +222,7 @@ def build_index(
                 chunk_parts.append(None)
                 unit_parts.append(None)
                 to_embed_chunks.extend(c.text for c in chunks)
-                to_embed_units.extend(units)
+                to_embed_units.extend(u.text for u in units)
 
         show = progress_wanted(len(to_embed_chunks) + len(to_embed_units)) if progress is None else progress
         new_chunks = embedder.encode(to_embed_chunks, progress=show)

@@ -24,7 +24,23 @@ def small_questions() -> list[dict]:
 
 def test_json_contract(engine) -> None:
     answer = engine.ask("how do we pick a KPI for churn?").to_json()
-    assert list(answer) == ["question", "answered", "confidence", "answer", "sources"]
+    assert list(answer) == [
+        "question",
+        "answered",
+        "confidence",
+        "answer",
+        "sources",
+        "intent",
+        "lines",
+        "guide",
+        "related",
+        "summary",
+    ]
+    assert answer["intent"] == "advice" and answer["guide"] == "kpis-choosing-a-kpi"
+    assert answer["summary"] is None  # no endpoint configured
+    for line in answer["lines"]:
+        assert list(line) == ["id", "text", "source", "section"]
+        assert line["id"].startswith(answer["sources"][line["source"]]["doc_id"] + "#")
     assert answer["question"] == "how do we pick a KPI for churn?"
     assert answer["answered"] is True
     assert isinstance(answer["confidence"], float) and 0 <= answer["confidence"] <= 1
@@ -44,13 +60,16 @@ def test_answer_quotes_only_the_knowledge_base(engine) -> None:
     assert answer.answered
     units = {u.text for u in engine.searcher.stored.units}
     lines = answer.answer.splitlines()
-    assert len(lines) == len(answer.quotes) >= 2
-    for quote, line in zip(answer.quotes, lines, strict=True):
+    assert len(lines) == len(answer.lines) >= 3
+    for quote, line in zip(answer.lines, lines, strict=True):
         assert quote.text in units  # quoted verbatim, never generated
         assert line == f"• {quote.text} [{quote.source + 1}]"
         source = answer.sources[quote.source]
         assert any(
-            u.text == quote.text and u.doc_id == source.doc_id and u.section == source.section
+            u.id == quote.id
+            and u.text == quote.text
+            and u.doc_id == source.doc_id
+            and u.section == source.section
             for u in engine.searcher.stored.units
         )
 
@@ -73,7 +92,6 @@ def test_off_topic_questions_are_declined(engine) -> None:
         assert not answer.answered, (q, answer.confidence)
         assert answer.sources == []
         assert answer.answer.startswith("Sorry, I can only help with")
-        assert answer.closest_topics
 
 
 def test_empty_and_huge_questions(engine) -> None:
@@ -85,6 +103,108 @@ def test_empty_and_huge_questions(engine) -> None:
     assert answer.question == huge
     assert answer.answered
     assert answer.sources and answer.sources[0].category == "kpis"
+
+
+ADVICE_QUESTIONS = [
+    "how do we pick a KPI for a churn model?",
+    "our labels come from 3 annotators who disagree, what now?",
+    "how should we roll out a new model version safely?",
+    "what should we monitor once the model is live?",
+]
+
+
+@pytest.mark.parametrize("question", ADVICE_QUESTIONS)
+def test_how_questions_are_answered_with_advice(engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.intent == "advice"
+    assert 3 <= len(answer.lines) <= 5
+    sections = [line.section for line in answer.lines]
+    assert sections.count("What to do") >= 3, sections
+    # Worked examples and team questions are behind buttons, never answer lines.
+    assert not {"Worked example", "Questions to ask the team"} & set(sections)
+    assert not any(line.text.endswith("?") for line in answer.lines)
+    assert answer.guide == answer.sources[0].doc_id
+
+
+def test_the_churn_kpi_answer_leads_with_the_kpi_guides_advice(engine) -> None:
+    answer = engine.ask("how do we pick a KPI for a churn model?")
+    assert {line.id.split("#")[0] for line in answer.lines} == {"kpis-choosing-a-kpi"}
+    assert not any("AUC above 0.85" in line.text for line in answer.lines)
+
+
+def test_label_disagreement_gets_the_guides_remedies(engine) -> None:
+    answer = engine.ask("our labels come from 3 annotators who disagree, what now?")
+    text = answer.answer
+    assert answer.guide == "data-quality-labels"
+    assert "calibration round" in text and "kappa" in text
+    assert not text.startswith("• What")
+
+
+def test_why_questions_quote_what_goes_wrong(engine) -> None:
+    answer = engine.ask("our AUC went from 0.81 to 0.86 but conversion didn't move at all. why?")
+    assert answer.intent == "risks"
+    assert {line.section for line in answer.lines} <= {"What goes wrong", "Warning signs"}
+
+
+def test_what_is_questions_quote_the_introduction(engine) -> None:
+    answer = engine.ask("what is target leakage?")
+    assert answer.intent == "definition" and answer.guide == "data-quality-leakage"
+    assert answer.lines[0].section == "Overview"
+
+
+def test_multi_part_questions_answer_each_part(engine) -> None:
+    answer = engine.ask("how much data do we need and how do we label it?")
+    guides = [line.id.split("#")[0] for line in answer.lines]
+    assert "data-volume-how-much" in guides and "data-quality-labels" in guides
+    assert all(guides.count(g) <= 2 for g in set(guides))
+
+
+def test_readiness_questions_are_answered_from_the_checklist(engine) -> None:
+    answer = engine.ask("we're about to launch, what are we missing?")
+    assert answer.intent == "readiness" and answer.answered
+    checklist = engine.checklist
+    for line in answer.lines:
+        item = checklist.item(line.id)
+        assert item is not None and item.blocking and line.text == item.question
+        assert answer.sources[line.source].doc_id in item.docs
+    assert "/mlready checklist" in answer.answer
+
+
+def test_aliases_in_front_matter_are_searched(engine) -> None:
+    # "sexist" and "racist" are only in the fairness guide's aliases, not in its text.
+    hits = engine.searcher.bm25_ranking("our model looks sexist and racist", 3)
+    top = engine.searcher.stored.chunks[hits[0][0]]
+    assert top.doc_id == "responsible-ai-fairness" and top.is_profile
+    answer = engine.ask("how do we make sure our screening model is not sexist or racist?")
+    assert answer.guide == "responsible-ai-fairness", answer.answer
+
+
+def test_declines_suggest_only_plausible_topics(engine) -> None:
+    weather = engine.ask("what's the weather in Paris?")
+    assert not weather.answered and weather.closest_topics == [] and not weather.near_domain
+    near = engine.ask("how do I deploy a pytorch model on kubernetes")
+    assert not near.answered and near.near_domain
+    assert near.closest_topics and near.related
+    assert "do not cover that in depth" in near.answer
+
+
+def test_summary_is_attached_only_when_the_function_returns_one(engine) -> None:
+    from bot.answers import AnswerEngine
+
+    seen: list[tuple[str, list[str]]] = []
+
+    def summarize(question: str, lines: list[str]) -> str | None:
+        seen.append((question, lines))
+        return "Pick one business KPI. [1]"
+
+    with_summary = AnswerEngine(
+        engine.searcher, engine.embedder, engine.threshold, engine.checklist, summarize
+    )
+    answer = with_summary.ask("how do we pick a KPI for churn?")
+    assert answer.summary == "Pick one business KPI. [1]"
+    assert seen == [("how do we pick a KPI for churn?", [line.text for line in answer.lines])]
+    assert with_summary.ask("what's the weather in Paris?").summary is None
+    assert len(seen) == 1  # declines are never summarised
 
 
 def _cli(*args: str, index_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from indexer.chunking import INTRO_SECTION, chunk_document, split_sections
+from indexer.chunking import INTRO_SECTION, PROFILE_SECTION, chunk_document, split_sections
 from indexer.knowledge import parse_document
 from tests.conftest import write_doc
 
@@ -35,25 +35,37 @@ def test_long_section_split_with_overlap(tmp_path: Path) -> None:
     sentences = [f"Sentence number {i} talks about data quality checks in detail." for i in range(60)]
     body = "Intro.\n\n## What goes wrong\n" + " ".join(sentences) + "\n"
     doc = parse_document(write_doc(tmp_path, "data-quality-long", body=body))
-    units, unit_sections, chunks = chunk_document(doc, max_words=100, overlap_words=25)
+    units, chunks = chunk_document(doc, max_words=100, overlap_words=25)
     long_chunks = [c for c in chunks if c.section == "What goes wrong"]
     assert len(long_chunks) > 3
     for c in long_chunks:
-        assert len(" ".join(units[c.unit_start : c.unit_end]).split()) <= 100
+        assert len(" ".join(u.text for u in units[c.unit_start : c.unit_end]).split()) <= 100
         assert c.text.startswith("Data Quality Long. What goes wrong.")
     # Consecutive chunks share units, and together they cover the whole section.
     for a, b in itertools.pairwise(long_chunks):
         assert b.unit_start < a.unit_end
     covered = {i for c in long_chunks for i in range(c.unit_start, c.unit_end)}
-    assert covered == {i for i, s in enumerate(unit_sections) if s == "What goes wrong"}
+    assert covered == {i for i, u in enumerate(units) if u.section == "What goes wrong"}
 
 
 def test_every_unit_lands_in_a_chunk(tmp_path: Path) -> None:
     doc = parse_document(write_doc(tmp_path, "kpis-short"))
-    units, _, chunks = chunk_document(doc)
+    units, chunks = chunk_document(doc)
     covered = {i for c in chunks for i in range(c.unit_start, c.unit_end)}
     assert covered == set(range(len(units)))
-    assert {c.section for c in chunks} == {INTRO_SECTION, "What goes wrong", "What to do"}
+    assert {c.section for c in chunks} == {PROFILE_SECTION, INTRO_SECTION, "What goes wrong", "What to do"}
+
+
+def test_unit_ids_name_document_section_and_position(tmp_path: Path) -> None:
+    doc = parse_document(write_doc(tmp_path, "kpis-short"))
+    units, chunks = chunk_document(doc)
+    ids = [u.id for u in units]
+    assert len(set(ids)) == len(ids)
+    todo = [u for u in units if u.section == "What to do"]
+    assert [u.id for u in todo] == [f"kpis-short#what-to-do-{n}" for n in range(1, len(todo) + 1)]
+    profile = chunks[0]
+    assert profile.section == PROFILE_SECTION and profile.unit_start == profile.unit_end
+    assert profile.text.startswith(doc.meta.title)
 
 
 def test_abbreviations_do_not_end_sentences() -> None:

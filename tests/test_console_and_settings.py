@@ -32,9 +32,11 @@ def test_chat_with_piped_input(shipped_index: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "> /mlready help" in out and "/mlready checklist" in out
-    assert "Sources" in out and "[1] 👍 Helpful" in out
-    assert "Thanks, glad it helped!" in out  # button 1 clicked
-    assert "Closest topics I know" in out
+    assert "Sources" in out and "👍 Helpful" in out
+    # Button 1 is "Read the guide": the console shows the modal with the whole guide.
+    assert "[1] 📖 Read the guide" in out
+    assert "── mlready (window: Guide)" in out and "*What to do*" in out and "*Sources*" in out
+    assert "outside what I know" in out
     assert (tmp_path / "mlready.db").is_file()  # embedded default: SQLite in the working dir
 
 

@@ -77,7 +77,8 @@ def test_mention_answered_in_thread_then_follow_up(running: RunningApp, slack: L
     text = _texts(first["blocks"])
     assert "*Sources*" in text and "[1]" in text
     buttons = _buttons(first["blocks"])
-    assert set(buttons) == {ids.FEEDBACK_HELPFUL, ids.FEEDBACK_NOT_HELPFUL}
+    assert {ids.FEEDBACK_HELPFUL, ids.FEEDBACK_NOT_HELPFUL, ids.GUIDE_READ, ids.GUIDE_EXAMPLE} <= set(buttons)
+    assert ids.SHARE_ANSWER not in buttons  # already in the channel
     assert buttons[ids.FEEDBACK_HELPFUL]["value"].isdigit()
 
     # A follow-up in that thread, without a mention, is answered in the thread too.
@@ -184,7 +185,8 @@ def test_off_topic_is_declined_kindly(running: RunningApp, slack: LocalSlackAPI)
     running.event(mention("what's the best pizza place near the office?", ts="500.1"))
     post = slack.wait_for("chat.postMessage", 1)[0].params
     text = _texts(post["blocks"])
-    assert "Closest topics I know" in text and "/mlready checklist" in text
+    assert "outside what I know" in text and "/mlready checklist" in text
+    assert "Closest topics" not in text  # nothing in the guides is close to pizza
     assert ids.FEEDBACK_HELPFUL not in _buttons(post["blocks"])
     with running.services.db.session() as s:
         rows = build_report(s)

@@ -45,7 +45,7 @@ def test_round_trip_and_manifest(kb: Path, tmp_path: Path, embedder: Embedder) -
     report = build_index(load_documents([kb]), index_dir, embedder)
     stored = load_index(index_dir, expected_model=embedder.name)
     m = stored.manifest
-    assert m.model_name == embedder.name and m.dimension == 384 and m.format_version == 1
+    assert m.model_name == embedder.name and m.dimension == 384 and m.format_version == 2
     assert set(m.documents) == {"kpis-alpha", "monitoring-beta", "data-quality-gamma"}
     assert m.chunk_count == len(stored.chunks) == stored.faiss_index.ntotal
     assert sorted(m.embedded_docs) == sorted(m.documents)

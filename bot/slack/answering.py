@@ -24,7 +24,8 @@ from bot import history, metrics, projects
 from bot.answers import Answer, AnswerEngine
 from bot.checklist import Checklist
 from bot.db.session import Database
-from bot.readiness import project_state, related_note
+from bot.intent import Intent
+from bot.readiness import project_state, readiness_note, related_note
 from bot.slack import blocks as ui
 from bot.slack.client import retry_handlers
 from bot.slack.worker import RetryLater
@@ -153,6 +154,8 @@ class AnswerService:
         if project is None:
             return None, None
         state = project_state(session, project, self.checklist)
+        if answer.intent == Intent.readiness:
+            return readiness_note(state), None
         categories = list(dict.fromkeys(s.category for s in answer.sources))
         note = related_note(state, self.checklist, categories)
         kpi_open = note is not None and not state.kpis and "kpis" in categories[:2]

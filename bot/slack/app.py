@@ -22,7 +22,7 @@ from bot.reminders.delivery import ReminderRun
 from bot.settings import Settings
 from bot.slack.answering import AnswerService
 from bot.slack.client import make_client
-from bot.slack.listeners import actions, checklist, commands, home, messages, reminders, signoff
+from bot.slack.listeners import actions, checklist, commands, guides, home, messages, reminders, signoff
 from bot.slack.oauth import client_factory, oauth_enabled, oauth_settings
 from bot.slack.reminders import SlackMessenger
 from bot.slack.worker import Worker
@@ -123,6 +123,7 @@ def build_app(
     messages.register(app, services)
     commands.register(app, services)
     actions.register(app, services)
+    guides.register(app, services)
     checklist.register(app, services)
     signoff.register(app, services)
     home.register(app, services)

@@ -11,8 +11,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.answers import Answer, category_title
+from bot.answers import Answer, GuideLink, category_title
 from bot.slack import ids
+from bot.slack.action_values import GuideRef
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
@@ -102,10 +103,17 @@ def answer_blocks(
                 ]
             )
         )
+    if answer.summary:
+        blocks += sections(
+            "_Summary (generated, checked against the quoted lines below)_\n" + escape(answer.summary)
+        )
     blocks += sections(escape(answer.answer))
     blocks += sections(_sources_text(answer))
     if project_note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text="📌 " + escape(project_note)[:2900])]))
+    guide_buttons = guide_actions(answer)
+    if guide_buttons:
+        blocks.append(guide_buttons)
     value = str(answer_id)
     buttons = [
         button("👍 Helpful", ids.FEEDBACK_HELPFUL, value),
@@ -119,13 +127,46 @@ def answer_blocks(
     return fit(blocks)
 
 
+def _related_buttons(related: list[GuideLink]) -> list[ButtonElement]:
+    return [
+        button(f"Related: {link.title}", f"{ids.GUIDE_READ}_related_{n}", GuideRef(doc=link.doc_id).value())
+        for n, link in enumerate(related[:2], 1)
+    ]
+
+
+def guide_actions(answer: Answer) -> ActionsBlock | None:
+    """Read the guide, its example and team questions, and up to two related guides."""
+    buttons: list[ButtonElement] = []
+    if answer.guide:
+        ref = GuideRef(doc=answer.guide).value()
+        buttons += [
+            button("📖 Read the guide", ids.GUIDE_READ, ref),
+            button("Example", ids.GUIDE_EXAMPLE, ref),
+            button("Questions for your team", ids.GUIDE_QUESTIONS, ref),
+        ]
+    buttons += _related_buttons(answer.related)
+    return ActionsBlock(elements=buttons) if buttons else None
+
+
 def declined_blocks(answer: Answer) -> list[Block]:
+    if answer.near_domain:
+        text = (
+            "My guides do not cover that in depth. I help with getting ML projects ready: "
+            "objectives and KPIs, stakeholders, data, team, infrastructure, integration, "
+            "monitoring and responsible AI."
+        )
+        blocks: list[Block] = sections(text)
+        topics = "\n".join(f"• {escape(t)}" for t in answer.closest_topics)
+        blocks += sections(f"*Nearest guides (not covering your question in depth):*\n{topics}")
+        if answer.related:
+            blocks.append(ActionsBlock(elements=_related_buttons(answer.related)))
+        return blocks
     text = (
         "Sorry, that is outside what I know. I help with getting ML projects ready: "
         "objectives and KPIs, stakeholders, data, team, infrastructure, integration, "
         "monitoring and responsible AI."
     )
-    blocks: list[Block] = sections(text)
+    blocks = sections(text)
     if answer.closest_topics:
         topics = "\n".join(f"• {escape(t)}" for t in answer.closest_topics)
         blocks += sections(f"*Closest topics I know:*\n{topics}")
@@ -147,8 +188,8 @@ def help_blocks(text: str, unknown: str | None = None) -> list[Block]:
 
 
 def fallback_text(answer: Answer) -> str:
-    """The plain-text version Slack shows in notifications."""
-    return (answer.answer if answer.answered else "I can't answer that one.")[:SECTION_LIMIT]
+    """The plain-text version Slack shows in notifications (escaped: Slack parses it too)."""
+    return escape(answer.answer if answer.answered else "I can't answer that one.")[:SECTION_LIMIT]
 
 
 def to_dicts(blocks: list[Block]) -> list[dict]:

@@ -34,6 +34,7 @@ class _Button:
     action: dict
     message: dict
     response_url: str
+    view: dict | None = None  # set for a button inside a modal
 
 
 class Console:
@@ -99,6 +100,11 @@ class Console:
         if button is None:
             self._say(f"(there is no button [{number}])")
             return
+        if button.view is not None:
+            self._dispatch(
+                *payloads.view_block_action(button.action, team_id=TEAM, user_id=USER, view=button.view)
+            )
+            return
         body = payloads.block_action(
             button.action,
             team_id=TEAM,
@@ -149,8 +155,15 @@ class Console:
             self._render("mlready (only visible to you)", p, self.api.response_url(p["_response_id"]))
         elif call.method == "chat.update":
             self._render("mlready (message updated)", p, self.api.response_url("upd"))
+        elif call.method in ("views.open", "views.update"):
+            view = p.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            if isinstance(view, dict) and view.get("type") == "modal":
+                view = {**view, "id": p.get("view_id") or f"VCONSOLE{next(self._responses)}", "hash": "h"}
+                title = (view.get("title") or {}).get("text", "")
+                self._render(f"mlready (window: {title})", view, self.api.response_url("view"), view)
 
-    def _render(self, title: str, message: dict, response_url: str) -> None:
+    def _render(self, title: str, message: dict, response_url: str, view: dict | None = None) -> None:
         lines = [f"── {title}"]
         blocks = message.get("blocks") or []
         if not blocks and message.get("text"):
@@ -170,7 +183,10 @@ class Console:
                         continue
                     n = next(self._numbers)
                     self.buttons[n] = _Button(
-                        element, {**message, "channel": message.get("channel", DM_CHANNEL)}, response_url
+                        element,
+                        {**message, "channel": message.get("channel", DM_CHANNEL)},
+                        response_url,
+                        view,
                     )
                     labels.append(f"[{n}] {element['text']['text']}")
                 lines.append("   " + "   ".join(labels))

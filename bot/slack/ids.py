@@ -16,3 +16,7 @@ SIGNOFF_REVOKE = "signoff_revoke"
 REMINDER_SNOOZE = "reminder_snooze"
 REMINDER_SIGNOFF_OPEN = "reminder_signoff_open"
 REMINDER_SIGNOFF_MODAL = "reminder_signoff_modal"
+GUIDE_READ = "guide_read"  # also guide_read_related_1 / _2: one action id per button in a message
+GUIDE_PAGE = "guide_page"  # Previous / Next inside the guide modal
+GUIDE_EXAMPLE = "guide_example"
+GUIDE_QUESTIONS = "guide_questions"

@@ -113,3 +113,19 @@ def block_action(
         "actions": [{"type": "button", "action_ts": str(time.time()), "block_id": "b", **action}],
     }
     return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+
+
+def view_block_action(action: dict, *, team_id: str, user_id: str, view: dict) -> tuple[str, str]:
+    """A click on a button inside a modal: Slack sends the view, and no channel or message."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "unused",
+        "trigger_id": f"trigger.{next(_counter)}",
+        "container": {"type": "view", "view_id": view["id"]},
+        "view": view,
+        "actions": [{"type": "button", "action_ts": str(time.time()), "block_id": "b", **action}],
+    }
+    return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"

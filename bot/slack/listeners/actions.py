@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import history, projects
-from bot.answers import Answer, Source
+from bot.answers import Answer, GuideLink, Source
 from bot.slack import blocks as ui
 from bot.slack import ids
 
@@ -79,12 +79,23 @@ def register(app: App, services: Services) -> None:
 
 
 def _rebuild(record) -> Answer:
+    """The stored answer as shown, with its guide buttons: the first guide it cites leads and
+    the others are related."""
     sources = [
         Source(s["doc_id"], s["title"], s["section"], s["category"], s["score"])
         for s in record.sources
         if s.get("doc_id")
     ]
-    return Answer(record.question, record.answered, record.confidence, record.answer, sources)
+    guides = list(dict.fromkeys((s.doc_id, s.title) for s in sources))
+    return Answer(
+        record.question,
+        record.answered,
+        record.confidence,
+        record.answer,
+        sources,
+        guide=guides[0][0] if guides and record.answered else None,
+        related=[GuideLink(d, t) for d, t in guides[1:3]] if record.answered else [],
+    )
 
 
 def _share(
