@@ -15,6 +15,7 @@ How an answer is put together:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -66,6 +67,14 @@ MAX_CHECKLIST_LINES = 5
 # so "weather in Paris" suggests nothing; between NEAR_DOMAIN_MARGIN below the threshold and
 # the threshold, a question is near the domain and points at the nearest guides.
 CLOSEST_TOPIC_FLOOR = 0.27
+# Topics are suggested only to questions in the words of ML or software work: by similarity
+# alone, "book a meeting room" is as close to the guides as "deploy a model on kubernetes".
+TECH_WORDS = re.compile(
+    r"\b(?:ml|ai|models?|machine learning|pytorch|tensorflow|sklearn|scikit|kubernetes|k8s|docker|"
+    r"deploy\w*|pipelines?|datasets?|data|training|train|inference|gpus?|features?|apis?|serving|"
+    r"mlops|llms?|predictions?|classifiers?|neural|embeddings?|labels?|metrics?)\b",
+    re.IGNORECASE,
+)
 NEAR_DOMAIN_MARGIN = 0.1
 
 TOPICS_LINE = (
@@ -463,6 +472,8 @@ class AnswerEngine:
         close = [
             GuideLink(g.doc_id, searcher.title_of(g.doc_id)) for g in guides if g.dense >= CLOSEST_TOPIC_FLOOR
         ]
+        if not TECH_WORDS.search(question):
+            close = []
         closest = [g.title for g in close[:3]]
         near = bool(closest) and confidence >= self.threshold - NEAR_DOMAIN_MARGIN
         return Answer(

@@ -86,6 +86,20 @@ def message_event(
     return event
 
 
+def _action_payload(action: dict, team_id: str, user_id: str, **where: object) -> tuple[str, str]:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "unused",
+        "trigger_id": f"trigger.{next(_counter)}",
+        **where,
+        "actions": [{"type": "button", "action_ts": str(time.time()), "block_id": "b", **action}],
+    }
+    return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+
+
 def block_action(
     action: dict,
     *,
@@ -95,37 +109,23 @@ def block_action(
     response_url: str,
     message: dict | None = None,
 ) -> tuple[str, str]:
-    payload = {
-        "type": "block_actions",
-        "team": {"id": team_id, "domain": "local"},
-        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
-        "api_app_id": APP_ID,
-        "token": "unused",
-        "trigger_id": f"trigger.{next(_counter)}",
-        "container": {
+    return _action_payload(
+        action,
+        team_id,
+        user_id,
+        container={
             "type": "message",
             "channel_id": channel_id,
             "message_ts": (message or {}).get("ts", "0"),
         },
-        "channel": {"id": channel_id, "name": "console"},
-        "message": message or {"type": "message", "ts": "0", "text": ""},
-        "response_url": response_url,
-        "actions": [{"type": "button", "action_ts": str(time.time()), "block_id": "b", **action}],
-    }
-    return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        channel={"id": channel_id, "name": "console"},
+        message=message or {"type": "message", "ts": "0", "text": ""},
+        response_url=response_url,
+    )
 
 
 def view_block_action(action: dict, *, team_id: str, user_id: str, view: dict) -> tuple[str, str]:
     """A click on a button inside a modal: Slack sends the view, and no channel or message."""
-    payload = {
-        "type": "block_actions",
-        "team": {"id": team_id, "domain": "local"},
-        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
-        "api_app_id": APP_ID,
-        "token": "unused",
-        "trigger_id": f"trigger.{next(_counter)}",
-        "container": {"type": "view", "view_id": view["id"]},
-        "view": view,
-        "actions": [{"type": "button", "action_ts": str(time.time()), "block_id": "b", **action}],
-    }
-    return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+    return _action_payload(
+        action, team_id, user_id, container={"type": "view", "view_id": view["id"]}, view=view
+    )
