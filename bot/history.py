@@ -21,6 +21,16 @@ def claim_event(session: Session, event_id: str, team_id: str) -> bool:
     return session.execute(stmt).first() is not None
 
 
+def event_id_of(body: dict) -> str | None:
+    """The event id of an Events API delivery; Slack's are short, anything else is junk."""
+    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 64 else None
+
+
+def event_seen(session: Session, event_id: str) -> bool:
+    return session.get(ProcessedEvent, event_id) is not None
+
+
 def remember_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> None:
     stmt = (
         dialect_insert(session, AnsweredThread)
@@ -35,9 +45,17 @@ def is_answered_thread(session: Session, team_id: str, channel_id: str, thread_t
 
 
 def record_answer(
-    session: Session, answer: Answer, *, team_id: str, channel_id: str, user_id: str, surface: str
+    session: Session,
+    answer: Answer,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    surface: str,
+    job_id: int | None = None,
 ) -> AnswerRecord:
     record = AnswerRecord(
+        job_id=job_id,
         team_id=team_id,
         channel_id=channel_id,
         user_id=user_id,
@@ -56,6 +74,11 @@ def record_answer(
     session.add(record)
     session.flush()
     return record
+
+
+def answer_of_job(session: Session, job_id: int) -> AnswerRecord | None:
+    """The answer a job already stored, if it ran before (and died before it finished)."""
+    return session.scalar(select(AnswerRecord).where(AnswerRecord.job_id == job_id))
 
 
 def get_answer(session: Session, answer_id: int, team_id: str) -> AnswerRecord | None:

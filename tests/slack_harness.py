@@ -66,7 +66,7 @@ class RunningApp:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-        self.services.worker.shutdown()
+        self.services.jobs.shutdown()
         self.services.db.dispose()
 
     def post(
@@ -136,5 +136,5 @@ class RunningApp:
         )
 
     def idle(self, timeout: float = 60) -> None:
-        assert self.services.worker.wait_idle(timeout)
+        assert self.services.jobs.wait_idle(timeout)
         time.sleep(0.05)

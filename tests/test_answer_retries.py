@@ -9,14 +9,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from bot import jobs
 from bot.answers import AnswerEngine
 from bot.settings import Settings
-from bot.slack import answering
 from bot.slack.local_api import LocalSlackAPI
 from tests.slack_harness import RunningApp, free_port
 
@@ -25,8 +26,8 @@ QUESTION = "how do we pick a KPI for churn?"
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(answering, "FIRST_RETRY_DELAY", 0.2)
-    monkeypatch.setattr(answering, "MAX_RETRY_DELAY", 0.5)
+    monkeypatch.setattr(jobs, "FIRST_RETRY", 0.2)
+    monkeypatch.setattr(jobs, "MAX_RETRY", 0.5)
 
 
 def test_answer_delivered_once_after_slack_failed_longer_than_client_retries(
@@ -111,7 +112,11 @@ def test_answer_stored_and_delivered_once_after_the_database_comes_back(
     shipped_index: Path,
     engine: AnswerEngine,
     slack: LocalSlackAPI,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """A question is acknowledged only once its job is stored; a stored job survives the
+    database going away in the middle of its retries and is answered once when it is back."""
+    monkeypatch.setattr(jobs, "LEASE", timedelta(seconds=1))  # a job stuck by the cut is free soon
     through_relay = database_url.replace(":5432/", f":{relay.port}/")
     app = RunningApp(Settings(index_dir=shipped_index, database_url=through_relay), lambda: engine, slack)
     try:
@@ -119,16 +124,21 @@ def test_answer_stored_and_delivered_once_after_the_database_comes_back(
         slack.wait_for("response_url", 1, timeout=30)
         assert app.get("/readyz").status == 200
 
+        # With the database away nothing can be stored, so the user is told to try again.
         relay.cut()
         assert app.get("/readyz").status == 503
-        ack = app.command(f"ask {QUESTION}", user="U2", response_name="q2")
-        assert ack.status == 200  # asking needs no database; the answer waits for it
-        time.sleep(1.0)
-        assert [c.params["_response_id"] for c in slack.calls_to("response_url")] == ["warm"]
-
+        refused = app.command(f"ask {QUESTION}", user="U3", response_name="lost")
+        assert refused.status == 200 and "try again" in json.loads(refused.body)["text"]
         relay.restore()
-        slack.wait_for("response_url", 2, timeout=30)
-        app.idle()
+
+        # Stored, then Slack fails and the database goes away while the job is retried.
+        slack.fail_for(1.0, status=500)
+        assert app.command(f"ask {QUESTION}", user="U2", response_name="q2").status == 200
+        relay.cut()
+        time.sleep(1.5)
+        relay.restore()
+        slack.wait_for("response_url", 2, timeout=60)
+        app.idle(timeout=60)
         assert app.get("/readyz").status == 200
         assert [c.params["_response_id"] for c in slack.calls_to("response_url")] == ["warm", "q2"]
         with psycopg.connect(database_url) as conn:

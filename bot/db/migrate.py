@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it
 # lets an up-to-date database skip importing Alembic, which costs about half a second.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -40,9 +41,14 @@ def current_revision(engine: Engine) -> str | None:
         return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
+_UPGRADING = threading.Lock()  # Alembic keeps its running context in module globals
+
+
 def open_database(url: str) -> Database:
-    """Connect and bring the schema up to date (safe to run from several processes)."""
+    """Connect and bring the schema up to date (safe to run from several processes and threads)."""
     db = Database(url)
     if current_revision(db.engine) != HEAD_REVISION:
-        upgrade(db.engine)
+        with _UPGRADING:
+            if current_revision(db.engine) != HEAD_REVISION:
+                upgrade(db.engine)
     return db

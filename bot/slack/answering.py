@@ -1,39 +1,37 @@
-"""Answer a question and deliver it to Slack: runs on the worker, never on the ack path.
+"""Answer a question and deliver it to Slack: a durable job, never on the ack path.
 
-An acknowledged question is not dropped when the database or Slack is away for a while: the
-answer is computed once, then storing it and posting it are tried again later (on the worker,
-see `RetryLater`) for up to `retry_window` seconds. The Slack client's own retries only cover
-about 15 s.
+The question is stored as a job before the ack (see bot/jobs.py). The job computes the answer,
+stores it once (keyed by the job, so a job run again after a crash finds it), then posts it.
+When the database or Slack is away, the job is tried again with a growing pause for up to
+`RETRY_WINDOW` seconds after the question arrived, in this replica or another.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot import history, metrics, projects
 from bot.answers import Answer, AnswerEngine
 from bot.checklist import Checklist
 from bot.db.session import Database
 from bot.intent import Intent
+from bot.jobs import Claimed, RetryLater
 from bot.readiness import project_state, readiness_note, related_note
 from bot.slack import blocks as ui
 from bot.slack.client import retry_handlers
-from bot.slack.worker import RetryLater
 
 log = logging.getLogger(__name__)
 
-RETRY_WINDOW = 600.0  # seconds after answering during which storing and posting are retried
-FIRST_RETRY_DELAY, MAX_RETRY_DELAY = 5.0, 60.0
+QUESTION = "answer.question"
+RETRY_WINDOW = 600.0  # seconds after the question during which the job is tried again
 
 
 @dataclass(frozen=True)
@@ -45,6 +43,9 @@ class Asked:
     surface: str  # mention, thread, dm, command
     thread_ts: str | None = None
     response_url: str | None = None
+
+    def payload(self) -> dict:
+        return asdict(self)
 
 
 class AnswerService:
@@ -72,17 +73,18 @@ class AnswerService:
                 self._engine = self._engine_factory()
             return self._engine
 
-    def answer(self, client: WebClient, asked: Asked) -> None:
-        """The worker job: answer, store, deliver; the last two are retried (see the module doc)."""
-        answer = self.engine.ask(asked.question)
-        metrics.ANSWERS.labels("answered" if answer.answered else "declined").inc()
-        self._store_and_deliver(client, asked, answer, time.monotonic(), 0)
+    def given_up(self, job: Claimed, now: datetime) -> bool:
+        """An answer is tried again for `retry_window` seconds after the question arrived."""
+        return now - job.created_at > timedelta(seconds=self.retry_window)
 
-    def _store_and_deliver(
-        self, client: WebClient, asked: Asked, answer: Answer, since: float, attempt: int
-    ) -> None:
-        try:
-            with self.db.session() as session:
+    def run(self, client_for: Callable[[str], WebClient], job: Claimed) -> None:
+        """The job: answer, store once, deliver; a failure on the way means a later attempt."""
+        asked = Asked(**job.payload)
+        answer = self.engine.ask(asked.question)
+        with self.db.session() as session:
+            record = history.answer_of_job(session, job.id)
+            first = record is None
+            if record is None:
                 record = history.record_answer(
                     session,
                     answer,
@@ -90,61 +92,20 @@ class AnswerService:
                     channel_id=asked.channel_id,
                     user_id=asked.user_id,
                     surface=asked.surface,
+                    job_id=job.id,
                 )
-                answer_id = record.id
-                note, kpi_project = self._project_note(session, asked, answer)
-                if asked.thread_ts and not asked.response_url:
-                    # Before posting, so a follow-up sent the moment the answer shows is answered too.
-                    history.remember_thread(session, asked.team_id, asked.channel_id, asked.thread_ts)
-        except (OperationalError, InterfaceError) as exc:  # the database is unreachable
-            self._later(
-                f"storing the answer for channel {asked.channel_id} failed: {exc.__class__.__name__}",
-                since,
-                attempt,
-                functools.partial(self._store_and_deliver, client, asked, answer, since, attempt + 1),
+            answer_id = record.id
+            note, kpi_project = self._project_note(session, asked, answer)
+            if asked.thread_ts and not asked.response_url:
+                # Before posting, so a follow-up sent the moment the answer shows is answered too.
+                history.remember_thread(session, asked.team_id, asked.channel_id, asked.thread_ts)
+        if first:
+            metrics.ANSWERS.labels("answered" if answer.answered else "declined").inc()
+        problem = self.deliver(client_for(asked.team_id), asked, answer, answer_id, note, kpi_project)
+        if problem is not None:
+            raise RetryLater(
+                f"posting the answer to channel {asked.channel_id} failed after retries: {problem}"
             )
-            return
-        self._deliver_until_done(client, asked, answer, answer_id, note, kpi_project, since, 0)
-
-    def _deliver_until_done(
-        self,
-        client: WebClient,
-        asked: Asked,
-        answer: Answer,
-        answer_id: int,
-        note: str | None,
-        kpi_project: int | None,
-        since: float,
-        attempt: int,
-    ) -> None:
-        problem = self.deliver(client, asked, answer, answer_id, note, kpi_project)
-        if problem is None:
-            return
-        self._later(
-            f"posting the answer to channel {asked.channel_id} failed after retries: {problem}",
-            since,
-            attempt,
-            functools.partial(
-                self._deliver_until_done,
-                client,
-                asked,
-                answer,
-                answer_id,
-                note,
-                kpi_project,
-                since,
-                attempt + 1,
-            ),
-        )
-
-    def _later(self, problem: str, since: float, attempt: int, then: Callable[[], None]) -> None:
-        """Have the worker run `then` after a growing pause, unless the retry window is over."""
-        delay = min(FIRST_RETRY_DELAY * 2**attempt, MAX_RETRY_DELAY)
-        if time.monotonic() + delay - since > self.retry_window:
-            log.error("%s; giving up after %.0f s", problem, time.monotonic() - since)
-            return
-        log.warning("%s; trying again in %.0f s", problem, delay)
-        raise RetryLater(delay, then)
 
     def _project_note(self, session, asked: Asked, answer: Answer) -> tuple[str | None, int | None]:
         """A line on the channel's project, when it has open items related to the answer."""

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
-import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from sqlalchemy import text
 
 from bot import history
 from bot.answers import AnswerEngine
 from bot.checklist import Checklist
 from bot.db.session import Database
+from bot.jobs import JobRunner
 from bot.reminders.delivery import ReminderRun
 from bot.settings import Settings
 from bot.slack.answering import AnswerService
 from bot.slack.client import make_client
+from bot.slack.jobs import register_handlers
+from bot.slack.jobs.context import JobContext
 from bot.slack.listeners import actions, checklist, commands, guides, home, messages, reminders, signoff
 from bot.slack.oauth import client_factory, oauth_enabled, oauth_settings
+from bot.slack.outbox import Outbox
 from bot.slack.reminders import SlackMessenger
-from bot.slack.worker import Worker
 from indexer.knowledge import KnowledgeDoc
 
 log = logging.getLogger(__name__)
@@ -38,33 +37,16 @@ class Services:
     """What listeners need; handed to each listener group's register()."""
 
     answers: AnswerService
-    worker: Worker
+    jobs: JobRunner
+    outbox: Outbox
     db: Database
     checklist: Checklist
     docs: dict[str, KnowledgeDoc]
     reminders: ReminderRun
-    _stripes: list[threading.Lock] = field(default_factory=lambda: [threading.Lock() for _ in range(64)])
 
     @property
     def doc_titles(self) -> dict[str, str]:
         return {doc_id: doc.meta.title for doc_id, doc in self.docs.items()}
-
-    @contextlib.contextmanager
-    def message_lock(self, channel: str, ts: str) -> Iterator[None]:
-        """One render of a message at a time, so the last update shows the stored state;
-        across processes on PostgreSQL through an advisory lock."""
-        key = f"{channel}:{ts}"
-        with self._stripes[zlib.crc32(key.encode()) % len(self._stripes)]:
-            if self.db.engine.dialect.name != "postgresql":
-                yield
-                return
-            with self.db.engine.connect() as conn:
-                conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": key})
-                try:
-                    yield
-                finally:
-                    conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
-                    conn.commit()
 
 
 def build_app(
@@ -85,8 +67,8 @@ def build_app(
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        # Listeners only parse, ack and enqueue, so they run on the request thread and the
-        # ack never waits for a free thread of Bolt's pool; slow work goes to `worker`.
+        # Listeners only parse, store and ack, so they run on the request thread and the ack
+        # never waits for a free thread of Bolt's pool; slow work is a durable job (bot/jobs.py).
         process_before_response=True,
         logger=logging.getLogger("bot.slack.bolt"),
         oauth_settings=oauth_settings(settings, db.engine) if oauth else None,
@@ -94,9 +76,11 @@ def build_app(
     from bot.knowledge_base import load_knowledge
 
     knowledge = load_knowledge(settings)
+    runner = JobRunner(db, settings.answer_workers)
     services = Services(
         answers=AnswerService(engine_factory, db, settings.slack_max_retries, knowledge.checklist),
-        worker=Worker(settings.answer_workers, settings.answer_queue_size),
+        jobs=runner,
+        outbox=Outbox(db, runner, settings.answer_queue_size),
         db=db,
         checklist=knowledge.checklist,
         docs={d.id: d for d in knowledge.docs},
@@ -104,17 +88,20 @@ def build_app(
     )
     client_for = client_factory(settings, db.engine, shared=client)
     services.reminders.messenger = SlackMessenger(client_for, db, knowledge.checklist, services.doc_titles)
+    context = JobContext(db, client_for, knowledge.checklist, services.docs, services.reminders)
+    register_handlers(services.jobs, context, services.answers)
+    services.jobs.start()
 
     @app.middleware
     def skip_retried_events(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        """A retried delivery (X-Slack-Retry-Num) of an event already handled is acked only."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        event_type = (body.get("event") or {}).get("type")
-        # Only events a listener handles are remembered; Slack's ids are short, others are junk.
-        if isinstance(event_id, str) and 0 < len(event_id) <= 64 and event_type in HANDLED_EVENTS:
+        """A retried delivery (X-Slack-Retry-Num) of an event already handled is acked only.
+        Listeners record the event id in the transaction that stores their job, so an event whose
+        handling failed is not marked and Slack's retry is handled."""
+        event_id = history.event_id_of(body)
+        if event_id is not None and (body.get("event") or {}).get("type") in HANDLED_EVENTS:
             with db.session() as session:
-                first = history.claim_event(session, str(event_id), str(body.get("team_id", "")))
-            if not first:
+                seen = history.event_seen(session, event_id)
+            if seen:
                 log.info("skipping event %s delivered again", event_id)
                 return BoltResponse(status=200, body="")
         return next()

@@ -26,6 +26,7 @@ from bot.slack.runtime import create_runtime
 
 USER = "UCONSOLE"
 DM_CHANNEL = "DCONSOLE"
+COMMAND_CHANNEL = "CCONSOLE"  # where /mlready commands are typed
 TEAM = "TLOCAL"
 
 
@@ -63,7 +64,7 @@ class Console:
         self._ts = itertools.count(int(time.time()))
 
     def close(self) -> None:
-        self.services.worker.shutdown()
+        self.services.jobs.shutdown()
         self.api.stop()
 
     # input
@@ -81,7 +82,7 @@ class Console:
             body = payloads.slash_command(
                 text,
                 team_id=TEAM,
-                channel_id="CCONSOLE",
+                channel_id=COMMAND_CHANNEL,
                 user_id=USER,
                 response_url=self.api.response_url(str(next(self._responses))),
             )
@@ -91,7 +92,7 @@ class Console:
                 line, channel=DM_CHANNEL, user=USER, ts=f"{next(self._ts)}.000200", channel_type="im"
             )
             self._dispatch(*payloads.event_callback(event, team_id=TEAM))
-        self.services.worker.wait_idle(timeout=120)
+        self.services.jobs.wait_idle(timeout=120)
         time.sleep(0.05)  # let the local API record the last call
         self._render_new_calls()
 
@@ -109,7 +110,7 @@ class Console:
             button.action,
             team_id=TEAM,
             user_id=USER,
-            channel_id=button.message.get("channel", "CCONSOLE"),
+            channel_id=button.message.get("channel", COMMAND_CHANNEL),
             response_url=button.response_url,
             message=button.message,
         )
@@ -133,7 +134,11 @@ class Console:
         except ValueError:
             self._say(body)
             return
-        self._render("mlready (only visible to you)", message, self.api.response_url("ack"))
+        self._render(
+            "mlready (only visible to you)",
+            {"channel": COMMAND_CHANNEL, **message},
+            self.api.response_url("ack"),
+        )
 
     def _render_new_calls(self) -> None:
         calls = self.api.calls[self._seen :]
@@ -152,7 +157,11 @@ class Console:
         elif call.method == "response_url":
             if p.get("delete_original"):
                 return
-            self._render("mlready (only visible to you)", p, self.api.response_url(p["_response_id"]))
+            self._render(
+                "mlready (only visible to you)",
+                {"channel": COMMAND_CHANNEL, **p},
+                self.api.response_url(p["_response_id"]),
+            )
         elif call.method == "chat.update":
             self._render("mlready (message updated)", p, self.api.response_url("upd"))
         elif call.method in ("views.open", "views.update"):

@@ -39,7 +39,7 @@ def serve_socket_mode(settings: Settings) -> None:
     finally:
         if scheduler:
             scheduler.stop()
-        services.worker.shutdown()
+        services.jobs.shutdown()
 
 
 def serve_http(settings: Settings, host: str, port: int) -> None:
@@ -67,4 +67,4 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
     finally:
         if scheduler:
             scheduler.stop()
-        services.worker.shutdown()
+        services.jobs.shutdown()

@@ -6,20 +6,22 @@ import logging
 from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
 
 from bot import history, projects
-from bot.answers import Answer, GuideLink, Source
-from bot.slack import blocks as ui
 from bot.slack import ids
+from bot.slack.jobs import answers as answer_jobs
+from bot.slack.jobs import replies
+from bot.slack.request_context import channel_of, team_of, user_of
 
 if TYPE_CHECKING:
     from bot.slack.app import Services
 
 log = logging.getLogger(__name__)
 
+GONE = "I can't find that answer any more; ask again with `/mlready ask`."
 
-def _answer_id(action: dict) -> int | None:
+
+def answer_id_of(action: dict) -> int | None:
     try:
         value = int(action.get("value", ""))
     except (ValueError, TypeError):
@@ -27,16 +29,13 @@ def _answer_id(action: dict) -> int | None:
     return value if projects.is_id(value) else None
 
 
-def register(app: App, services: Services) -> None:
-    def feedback(ack: Ack, body: dict, action: dict, client: WebClient, helpful: bool) -> None:
-        ack()
-        team_id = (body.get("team") or {}).get("id", "")
-        user_id = (body.get("user") or {}).get("id", "")
-        answer_id = _answer_id(action)
-        with services.db.session() as session:
-            stored = answer_id is not None and history.record_feedback(
-                session, answer_id, team_id, user_id, helpful
-            )
+def on_feedback(services: Services, helpful: bool, ack: Ack, body: dict, action: dict) -> None:
+    team_id, user_id, channel = team_of(body), user_of(body), channel_of(body)
+    answer_id = answer_id_of(action)
+    with services.db.session() as session:
+        stored = answer_id is not None and history.record_feedback(
+            session, answer_id, team_id, user_id, helpful
+        )
         text = (
             (
                 "Thanks, glad it helped!"
@@ -46,68 +45,46 @@ def register(app: App, services: Services) -> None:
             if stored
             else "I can't find that answer any more, so the feedback was not stored."
         )
-        channel = (body.get("channel") or {}).get("id")
         if channel:
-            services.worker.submit(_ephemeral, client, channel, user_id, text)
+            services.outbox.add(
+                session, replies.EPHEMERAL, team_id, {"channel": channel, "user": user_id, "text": text}
+            )
+    ack()
 
+
+def on_share(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+    team_id, channel = team_of(body), channel_of(body)
+    answer_id = answer_id_of(action)
+    with services.db.session() as session:
+        # The answer must be this workspace's, and shared where it was asked.
+        record = history.get_answer(session, answer_id, team_id) if answer_id else None
+        found = record is not None and bool(channel) and record.channel_id == channel
+        if found:
+            services.outbox.add(
+                session,
+                answer_jobs.SHARE,
+                team_id,
+                {
+                    "answer_id": answer_id,
+                    "channel": channel,
+                    "user": user_of(body),
+                    "response_url": body.get("response_url"),
+                },
+            )
+    ack()
+    if not found:
+        respond(response_type="ephemeral", replace_original=False, text=GONE)
+
+
+def register(app: App, services: Services) -> None:
     @app.action(ids.FEEDBACK_HELPFUL)
-    def on_helpful(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
-        feedback(ack, body, action, client, helpful=True)
+    def helpful(ack: Ack, body: dict, action: dict) -> None:
+        on_feedback(services, True, ack, body, action)
 
     @app.action(ids.FEEDBACK_NOT_HELPFUL)
-    def on_not_helpful(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
-        feedback(ack, body, action, client, helpful=False)
+    def not_helpful(ack: Ack, body: dict, action: dict) -> None:
+        on_feedback(services, False, ack, body, action)
 
     @app.action(ids.SHARE_ANSWER)
-    def on_share(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        team_id = (body.get("team") or {}).get("id", "")
-        user_id = (body.get("user") or {}).get("id", "")
-        channel = (body.get("channel") or {}).get("id", "")
-        answer_id = _answer_id(action)
-        with services.db.session() as session:
-            record = history.get_answer(session, answer_id, team_id) if answer_id else None
-            answer = _rebuild(record) if record else None
-        if answer is None or not channel:
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text="I can't find that answer any more; ask again with `/mlready ask`.",
-            )
-            return
-        services.worker.submit(_share, client, channel, user_id, answer, answer_id, respond)
-
-
-def _rebuild(record) -> Answer:
-    """The stored answer as shown, with its guide buttons: the first guide it cites leads and
-    the others are related."""
-    sources = [
-        Source(s["doc_id"], s["title"], s["section"], s["category"], s["score"])
-        for s in record.sources
-        if s.get("doc_id")
-    ]
-    guides = list(dict.fromkeys((s.doc_id, s.title) for s in sources))
-    return Answer(
-        record.question,
-        record.answered,
-        record.confidence,
-        record.answer,
-        sources,
-        guide=guides[0][0] if guides and record.answered else None,
-        related=[GuideLink(d, t) for d, t in guides[1:3]] if record.answered else [],
-    )
-
-
-def _share(
-    client: WebClient, channel: str, user_id: str, answer: Answer, answer_id: int, respond: Respond
-) -> None:
-    client.chat_postMessage(
-        channel=channel,
-        text=ui.fallback_text(answer),
-        blocks=ui.to_dicts(ui.answer_blocks(answer, answer_id, shared_by=user_id)),
-    )
-    respond(delete_original=True)
-
-
-def _ephemeral(client: WebClient, channel: str, user: str, text: str) -> None:
-    client.chat_postEphemeral(channel=channel, user=user, text=text)
+    def share(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        on_share(services, ack, body, action, respond)

@@ -1,4 +1,8 @@
-"""`/mlready checklist`: answering items, moving between sections, "Why it matters", KPIs."""
+"""`/mlready checklist`: answering items, moving between sections, "Why it matters", KPIs.
+
+Each listener parses the request, calls the domain, stores any follow-up job in the same
+transaction, then acks; the rendering happens in bot/slack/jobs/checklist.py.
+"""
 
 from __future__ import annotations
 
@@ -9,89 +13,63 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot import projects
-from bot.readiness import AnswerError, add_kpi, parse_kpi, project_state, record_answer
+from bot.db.models import Project
+from bot.readiness import AnswerError, add_kpi, parse_kpi, record_answer
 from bot.slack import blocks as ui
 from bot.slack import ids
 from bot.slack import project_blocks as pb
+from bot.slack.jobs import checklist as checklist_jobs
+from bot.slack.jobs import replies
+from bot.slack.request_context import ack_no_project, message_of, modal_field, team_of, user_of
 
 if TYPE_CHECKING:
     from bot.slack.app import Services
 
 log = logging.getLogger(__name__)
 
-
-def team_of(body: dict) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id", "")
-
-
-def user_of(body: dict) -> str:
-    return (body.get("user") or {}).get("id") or body.get("user_id", "")
-
-
-def ack_no_project(ack: Ack) -> None:
-    """The answer to any project command in a channel (or DM) without a project."""
-    ack(
-        response_type="ephemeral",
-        blocks=ui.to_dicts(pb.no_project_blocks()),
-        text="This channel has no ML project yet.",
-    )
+UNKNOWN_PROJECT = (
+    "That checklist belongs to a project I can't find in this workspace. "
+    "Run `/mlready checklist` for a fresh one."
+)
+KPI_FIELDS = {
+    "metric": "metric",
+    "baseline": "baseline",
+    "target": "target",
+    "unit": "unit",
+    "deadline": "deadline",
+    "owner_id": "owner",
+}
 
 
-def refresh_message(
-    services: Services, client: WebClient, team_id: str, project_id: int, channel: str, ts: str, category: str
+def active_project(session: Session, body: dict, value: dict) -> tuple[Project | None, str | None]:
+    """The project a button names, in the clicker's workspace and still open; else why not."""
+    project_id = value.get("p")
+    project = projects.get_project(session, team_of(body), project_id) if projects.is_id(project_id) else None
+    if project is None:
+        return None, UNKNOWN_PROJECT
+    if project.archived_at is not None:
+        return None, f"The project *{ui.escape(project.name)}* is archived; its checklist is closed."
+    return project, None
+
+
+def _private(respond: Respond, text: str) -> None:
+    respond(response_type="ephemeral", replace_original=False, text=text)
+
+
+def queue_render(
+    services: Services, session: Session, team_id: str, project_id: int, channel: str, ts: str, category: str
 ) -> None:
-    """Re-render a checklist message from the stored state (serialized per message)."""
-    with services.message_lock(channel, ts), services.db.session() as session:
-        project = projects.get_project(session, team_id, project_id)
-        if project is None:
-            return
-        state = project_state(session, project, services.checklist)
-        blocks = pb.checklist_blocks(project, services.checklist, state, category)
-        try:
-            client.chat_update(
-                channel=channel,
-                ts=ts,
-                text=f"Readiness checklist: {project.name}",
-                blocks=ui.to_dicts(blocks),
-            )
-        except SlackApiError as exc:
-            log.error("updating the checklist in channel %s failed: %s", channel, exc)
-
-
-def refresh_later(
-    services: Services, client: WebClient, team_id: str, project_id: int, channel: str, ts: str, category: str
-) -> None:
-    """Queue a re-render; a burst of clicks on one message costs one queue slot, not one each."""
-    services.worker.submit_latest(
-        ("render", channel, ts), refresh_message, services, client, team_id, project_id, channel, ts, category
-    )
-
-
-def post_checklist(
-    services: Services, client: WebClient, team_id: str, channel: str, category: str, respond: Respond | None
-) -> None:
-    with services.db.session() as session:
-        project = projects.channel_project(session, team_id, channel)
-        if project is None:
-            return
-        state = project_state(session, project, services.checklist)
-        blocks = pb.checklist_blocks(project, services.checklist, state, category)
-        name = project.name
-    try:
-        client.chat_postMessage(
-            channel=channel, text=f"Readiness checklist: {name}", blocks=ui.to_dicts(blocks)
+    if channel and ts:
+        services.outbox.add(
+            session,
+            checklist_jobs.RENDER,
+            team_id,
+            {"project": project_id, "channel": channel, "ts": ts, "category": category},
+            coalesce_key=checklist_jobs.render_key(channel, ts),
         )
-    except SlackApiError as exc:
-        log.error("posting the checklist to channel %s failed: %s", channel, exc)
-        if respond is not None:
-            respond(
-                response_type="ephemeral",
-                text="I could not post in this channel "
-                f"({exc.response.get('error')}). Invite me with `/invite @mlready` and retry.",
-            )
 
 
 def handle_checklist_command(
@@ -108,159 +86,138 @@ def handle_checklist_command(
     team_id, channel = command.get("team_id", ""), command.get("channel_id", "")
     with services.db.session() as session:
         project = projects.channel_project(session, team_id, channel)
+        if project is not None:
+            services.outbox.add(
+                session,
+                checklist_jobs.POST,
+                team_id,
+                {"channel": channel, "category": category, "response_url": command.get("response_url")},
+            )
     if project is None:
         ack_no_project(ack)
         return
     ack()
-    services.worker.submit(post_checklist, services, client, team_id, channel, category, respond)
 
 
-def register(app: App, services: Services) -> None:
-    def context(body: dict, action: dict, respond: Respond):
-        """(project, team, user, value) for a checklist button, or None after telling the user."""
-        value = pb.decode(action.get("value", ""))
-        team_id, user_id = team_of(body), user_of(body)
-        project_id = value.get("p")
+def on_answer(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+    value = pb.decode(action.get("value", ""))
+    item_id = str(value.get("i"))
+    channel, ts = message_of(body)
+    error = None
+    try:
         with services.db.session() as session:
-            project = (
-                projects.get_project(session, team_id, project_id) if isinstance(project_id, int) else None
-            )
-        if project is None:
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text="That checklist belongs to a project I can't find in this workspace. "
-                "Run `/mlready checklist` for a fresh one.",
-            )
-            return None
-        if project.archived_at is not None:
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=f"The project *{ui.escape(project.name)}* is archived; its checklist is closed.",
-            )
-            return None
-        return project, team_id, user_id, value
-
-    @app.action(re.compile(f"^{ids.CHECKLIST_ANSWER}_"))
-    def on_answer(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        found = context(body, action, respond)
-        if found is None:
-            ack()
-            return
-        project, team_id, user_id, value = found
-        item_id = str(value.get("i"))
-        try:
-            with services.db.session() as session:
-                fresh = projects.get_project(session, team_id, project.id)
-                assert fresh is not None
-                record_answer(session, fresh, services.checklist, item_id, str(value.get("v")), user_id)
-        except AnswerError as exc:
-            ack()
-            respond(response_type="ephemeral", replace_original=False, text=str(exc))
-            return
-        ack()  # the click is stored before Slack hears back
-        container = body.get("container") or {}
-        channel, ts = container.get("channel_id", ""), container.get("message_ts", "")
-        refresh_later(services, client, team_id, project.id, channel, ts, item_id.split(".")[0])
-
-    @app.action(re.compile(f"^{ids.CHECKLIST_PAGE}_"))
-    def on_page(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        found = context(body, action, respond)
-        if found is None:
-            return
-        project, team_id, _, value = found
-        category = str(value.get("c"))
-        if services.checklist.section(category) is None:
-            return
-        container = body.get("container") or {}
-        channel, ts = container.get("channel_id", ""), container.get("message_ts", "")
-        refresh_later(services, client, team_id, project.id, channel, ts, category)
-
-    @app.action(ids.CHECKLIST_WHY)
-    def on_why(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
-        ack()
-        found = context(body, action, respond)
-        if found is None:
-            return
-        item = services.checklist.item(str(found[3].get("i")))
-        if item is None:
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text="That checklist item no longer exists.",
-            )
-            return
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text=f"Why it matters: {item.question}",
-            blocks=ui.to_dicts(
-                pb.guidance_blocks(item, [services.docs[d] for d in item.docs if d in services.docs])
-            ),
-        )
-
-    @app.action(ids.KPI_OPEN)
-    def on_kpi_open(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        found = context(body, action, respond)
-        if found is None:
-            return
-        # Only a checklist message is re-rendered after saving; an answer message stays as it is.
-        container = (body.get("container") or {}) if found[3].get("m") else {}
-        view = pb.kpi_modal(found[0], container.get("channel_id", ""), container.get("message_ts", ""))
-        client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
-
-    @app.view(ids.KPI_MODAL)
-    def on_kpi_submit(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        meta = pb.decode(view.get("private_metadata", ""))
-        values = view.get("state", {}).get("values", {})
-
-        def field(block: str) -> str | None:
-            element = (values.get(block) or {}).get("value") or {}
-            return element.get("value") or element.get("selected_date") or element.get("selected_user")
-
-        raw = {
-            "metric": field("metric"),
-            "baseline": field("baseline"),
-            "target": field("target"),
-            "unit": field("unit"),
-            "deadline": field("deadline"),
-            "owner_id": field("owner"),
-        }
-        kpi, errors = parse_kpi(raw, date.today())
-        if kpi is None:
-            # Errors go next to the modal's blocks; the owner's block is "owner".
-            ack(response_action="errors", errors={k.removesuffix("_id"): v for k, v in errors.items()})
-            return
-        team_id, user_id = team_of(body), user_of(body)
-        with services.db.session() as session:
-            project = (
-                projects.get_project(session, team_id, meta.get("p"))
-                if isinstance(meta.get("p"), int)
-                else None
-            )
-            if project is None or project.archived_at is not None:
-                ack(
-                    response_action="errors",
-                    errors={"metric": "This project is archived or no longer exists."},
+            project, error = active_project(session, body, value)
+            if project is not None:
+                record_answer(
+                    session, project, services.checklist, item_id, str(value.get("v")), user_of(body)
                 )
-                return
-            add_kpi(session, project, kpi, user_id)
-            project_id, channel = project.id, project.channel_id
-        ack()
+                queue_render(
+                    services, session, project.team_id, project.id, channel, ts, item_id.split(".")[0]
+                )
+    except AnswerError as exc:
+        error = str(exc)
+    ack()  # the click and its render job are stored before Slack hears back
+    if error:
+        _private(respond, error)
+
+
+def on_page(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+    value = pb.decode(action.get("value", ""))
+    category = str(value.get("c"))
+    channel, ts = message_of(body)
+    with services.db.session() as session:
+        project, error = active_project(session, body, value)
+        if project is not None and services.checklist.section(category) is not None:
+            queue_render(services, session, project.team_id, project.id, channel, ts, category)
+    ack()
+    if error:
+        _private(respond, error)
+
+
+def on_why(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+    ack()
+    value = pb.decode(action.get("value", ""))
+    with services.db.session() as session:
+        _, error = active_project(session, body, value)
+    if error:
+        _private(respond, error)
+        return
+    item = services.checklist.item(str(value.get("i")))
+    if item is None:
+        _private(respond, "That checklist item no longer exists.")
+        return
+    respond(
+        response_type="ephemeral",
+        replace_original=False,
+        text=f"Why it matters: {ui.escape(item.question)}",
+        blocks=ui.to_dicts(
+            pb.guidance_blocks(item, [services.docs[d] for d in item.docs if d in services.docs])
+        ),
+    )
+
+
+def on_kpi_open(
+    services: Services, ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond
+) -> None:
+    ack()
+    value = pb.decode(action.get("value", ""))
+    with services.db.session() as session:
+        project, error = active_project(session, body, value)
+    if project is None:
+        _private(respond, error or UNKNOWN_PROJECT)
+        return
+    # Only a checklist message is re-rendered after saving; an answer message stays as it is.
+    channel, ts = message_of(body) if value.get("m") else ("", "")
+    # A trigger id is valid for 3 s only, so the modal opens here rather than in a job.
+    client.views_open(trigger_id=body["trigger_id"], view=pb.kpi_modal(project, channel, ts).to_dict())
+
+
+def on_kpi_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    meta = pb.decode(view.get("private_metadata", ""))
+    kpi, errors = parse_kpi(
+        {key: modal_field(view, block) for key, block in KPI_FIELDS.items()}, date.today()
+    )
+    if kpi is None:
+        # Errors go next to the modal's blocks; the owner's block is "owner".
+        ack(response_action="errors", errors={k.removesuffix("_id"): v for k, v in errors.items()})
+        return
+    user_id = user_of(body)
+    with services.db.session() as session:
+        project, _ = active_project(session, body, meta)
+        if project is None:
+            ack(response_action="errors", errors={"metric": "This project is archived or no longer exists."})
+            return
+        add_kpi(session, project, kpi, user_id)
         text = (
             f"📈 <@{user_id}> recorded the KPI *{ui.escape(kpi.metric)}*: "
             f"{kpi.baseline:g} → {kpi.target:g} {ui.escape(kpi.unit)}".rstrip()
         )
-        services.worker.submit(_post, client, channel, text)
-        if meta.get("c") and meta.get("t"):
-            refresh_later(services, client, team_id, project_id, meta["c"], meta["t"], "kpis")
+        services.outbox.add(
+            session, replies.POST, project.team_id, {"channel": project.channel_id, "text": text}
+        )
+        if isinstance(meta.get("c"), str) and isinstance(meta.get("t"), str):
+            queue_render(services, session, project.team_id, project.id, meta["c"], meta["t"], "kpis")
+    ack()
 
 
-def _post(client: WebClient, channel: str, text: str) -> None:
-    try:
-        client.chat_postMessage(channel=channel, text=text)
-    except SlackApiError as exc:
-        log.error("posting to channel %s failed: %s", channel, exc)
+def register(app: App, services: Services) -> None:
+    # Bolt passes arguments by name, so each wrapper names exactly what its listener needs.
+    @app.action(re.compile(f"^{ids.CHECKLIST_ANSWER}_"))
+    def answer(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        on_answer(services, ack, body, action, respond)
+
+    @app.action(re.compile(f"^{ids.CHECKLIST_PAGE}_"))
+    def page(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        on_page(services, ack, body, action, respond)
+
+    @app.action(ids.CHECKLIST_WHY)
+    def why(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        on_why(services, ack, body, action, respond)
+
+    @app.action(ids.KPI_OPEN)
+    def kpi_open(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+        on_kpi_open(services, ack, body, action, client, respond)
+
+    @app.view(ids.KPI_MODAL)
+    def kpi_submit(ack: Ack, body: dict, view: dict) -> None:
+        on_kpi_submit(services, ack, body, view)

@@ -45,7 +45,7 @@ def register(app: App, services: Services) -> None:
                 surface="command",
                 response_url=command.get("response_url"),
             )
-            if services.worker.submit(services.answers.answer, client, asked):
+            if services.outbox.question({}, asked):
                 ack(response_type="ephemeral", text=f"Looking that up: _{ui.escape(parsed.args[:200])}_")
             else:
                 ack(

@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from bot.answers import EXAMPLE_SECTION, QUESTIONS_SECTION
 from bot.slack import guide_blocks, ids
 from bot.slack.action_values import GuideRef
-from bot.slack.worker import Worker
+from bot.slack.jobs import replies
+from bot.slack.request_context import team_of
 from indexer.knowledge import KnowledgeDoc
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ log = logging.getLogger(__name__)
 READ_ACTION = re.compile(rf"^{ids.GUIDE_READ}(?:_related_[12])?$")
 PAGE_ACTION = re.compile(rf"^{ids.GUIDE_PAGE}_(?:prev|next)$")
 UNKNOWN_GUIDE = "I can't find that guide any more; ask your question again to get fresh links."
-BUSY = "I'm busy right now; please click again in a minute."
 
 
 def _guide(action: dict, docs: dict[str, KnowledgeDoc]) -> tuple[GuideRef, KnowledgeDoc] | None:
@@ -46,7 +46,7 @@ def open_guide(
     if found is None:
         _tell(respond, UNKNOWN_GUIDE)
         return
-    # A trigger id is valid for 3 s only, so the modal opens here rather than on the worker.
+    # A trigger id is valid for 3 s only, so the modal opens here rather than in a job.
     client.views_open(trigger_id=body["trigger_id"], view=guide_blocks.guide_modal(found[1]).to_dict())
 
 
@@ -66,31 +66,29 @@ def turn_page(ack: Ack, body: dict, action: dict, client: WebClient, docs: dict[
     )
 
 
-def post_part(
-    ack: Ack,
-    action: dict,
-    respond: Respond,
-    docs: dict[str, KnowledgeDoc],
-    worker: Worker,
-    section: str,
-) -> None:
-    ack()
-    found = _guide(action, docs)
-    if found is None:
+def post_part(services: Services, section: str, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+    """The worked example or the team questions, sent privately by a job after the ack."""
+    found = _guide(action, services.docs)
+    if found is None or not body.get("response_url"):
+        ack()
         _tell(respond, UNKNOWN_GUIDE)
         return
     text, blocks = guide_blocks.guide_part_blocks(found[1], section)
-    if not worker.submit(_send_private, respond, text, [b.to_dict() for b in blocks]):
-        _tell(respond, BUSY)
-
-
-def _send_private(respond: Respond, text: str, blocks: list[dict]) -> None:
-    respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+    message = {
+        "response_type": "ephemeral",
+        "replace_original": False,
+        "text": text,
+        "blocks": [b.to_dict() for b in blocks],
+    }
+    services.outbox.send(
+        replies.RESPOND, team_of(body), {"response_url": body["response_url"], "message": message}
+    )
+    ack()
 
 
 def register(app: App, services: Services) -> None:
     # Thin wrappers: Bolt injects arguments by name, so the callbacks take only Bolt's names.
-    docs, worker = services.docs, services.worker
+    docs = services.docs
 
     @app.action(READ_ACTION)
     def on_read(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
@@ -101,9 +99,9 @@ def register(app: App, services: Services) -> None:
         turn_page(ack, body, action, client, docs)
 
     @app.action(ids.GUIDE_EXAMPLE)
-    def on_example(ack: Ack, action: dict, respond: Respond) -> None:
-        post_part(ack, action, respond, docs, worker, EXAMPLE_SECTION)
+    def on_example(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        post_part(services, EXAMPLE_SECTION, ack, body, action, respond)
 
     @app.action(ids.GUIDE_QUESTIONS)
-    def on_questions(ack: Ack, action: dict, respond: Respond) -> None:
-        post_part(ack, action, respond, docs, worker, QUESTIONS_SECTION)
+    def on_questions(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        post_part(services, QUESTIONS_SECTION, ack, body, action, respond)

@@ -36,11 +36,11 @@ def _ignored(event: dict) -> bool:
 
 
 def register(app: App, services: Services) -> None:
-    def enqueue(client: WebClient, asked: Asked) -> None:
+    def enqueue(body: dict, client: WebClient, asked: Asked) -> None:
         if not asked.question:
             return
-        if not services.worker.submit(services.answers.answer, client, asked):
-            log.warning("answer queue full; dropping question in channel %s", asked.channel_id)
+        if not services.outbox.question(body, asked):
+            log.warning("too many questions waiting; turning one away in channel %s", asked.channel_id)
             client.chat_postMessage(
                 channel=asked.channel_id,
                 thread_ts=asked.thread_ts,
@@ -52,6 +52,7 @@ def register(app: App, services: Services) -> None:
         if _ignored(event):
             return
         enqueue(
+            body,
             client,
             Asked(
                 team_id=body.get("team_id", ""),
@@ -75,6 +76,7 @@ def register(app: App, services: Services) -> None:
         channel = event["channel"]
         if event.get("channel_type") == "im":
             enqueue(
+                body,
                 client,
                 Asked(
                     team_id,
@@ -93,6 +95,7 @@ def register(app: App, services: Services) -> None:
             followed = history.is_answered_thread(session, team_id, channel, thread_ts)
         if followed:
             enqueue(
+                body,
                 client,
                 Asked(
                     team_id,

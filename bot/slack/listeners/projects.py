@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot import project_report, projects
+from bot import projects
 from bot.readiness import project_state
 from bot.slack import blocks as ui
 from bot.slack import project_blocks as pb
-from bot.slack.listeners.checklist import ack_no_project
+from bot.slack.jobs import projects as project_jobs
+from bot.slack.request_context import ack_no_project
 
 if TYPE_CHECKING:
     from bot.slack.app import Services
@@ -85,44 +85,19 @@ def handle_export_command(
     team_id, channel = command.get("team_id", ""), command.get("channel_id", "")
     with services.db.session() as session:
         project = projects.channel_project(session, team_id, channel)
-        if project is None:
-            ack_no_project(ack)
-            return
-        project_id = project.id
+        if project is not None:
+            services.outbox.add(
+                session,
+                project_jobs.EXPORT,
+                team_id,
+                {
+                    "project": project.id,
+                    "channel": channel,
+                    "user": command.get("user_id", ""),
+                    "response_url": command.get("response_url"),
+                },
+            )
+    if project is None:
+        ack_no_project(ack)
+        return
     ack(response_type="ephemeral", text="Preparing the Markdown report…")
-    services.worker.submit(
-        _upload_report, services, client, team_id, project_id, channel, command.get("user_id", ""), respond
-    )
-
-
-def _upload_report(
-    services: Services,
-    client: WebClient,
-    team_id: str,
-    project_id: int,
-    channel: str,
-    user_id: str,
-    respond: Respond,
-) -> None:
-    with services.db.session() as session:
-        project = projects.get_project(session, team_id, project_id)
-        if project is None:
-            return
-        content = project_report.render(session, project, services.checklist, "md")
-        name = project.name
-    slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "project"
-    try:
-        client.files_upload_v2(
-            channel=channel,
-            content=content,
-            filename=f"{slug}-readiness.md",
-            title=f"Readiness report: {name}",
-            initial_comment=f"<@{user_id}> exported the readiness report.",
-        )
-    except SlackApiError as exc:
-        log.error("uploading the report to channel %s failed: %s", channel, exc)
-        respond(
-            response_type="ephemeral",
-            text="I could not upload the report "
-            f"({exc.response.get('error')}). Invite me with `/invite @mlready` and retry.",
-        )

@@ -8,41 +8,23 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import projects, signoffs
-from bot.db.models import Project, ReminderDelivery, utcnow
-from bot.readiness import project_state
-from bot.reminders.delivery import Outcome
-from bot.reminders.rules import findings
-from bot.reminders.schedule import (
-    RemindRequest,
-    ScheduleError,
-    apply_request,
-    next_occurrence,
-    parse_remind,
-    schedule_of,
-)
+from bot.db.models import Project
+from bot.reminders.schedule import RemindRequest, ScheduleError, apply_request, parse_remind
 from bot.slack import blocks as ui
 from bot.slack import ids
 from bot.slack import project_blocks as pb
 from bot.slack import reminder_blocks as rb
-from bot.slack.listeners.checklist import ack_no_project, team_of, user_of
-from bot.slack.listeners.signoff import send_signoff_request
+from bot.slack.jobs import reminders as reminder_jobs
+from bot.slack.jobs import signoff as signoff_jobs
+from bot.slack.request_context import ack_no_project, modal_field, team_of, user_of
 
 if TYPE_CHECKING:
     from bot.slack.app import Services
 
 log = logging.getLogger(__name__)
-
-CONFIRMATIONS = {
-    "set": "✅ Reminders updated.",
-    "off": "🔕 Reminders are off for this project.",
-    "snooze": "😴 Reminders snoozed.",
-    "timezone": "🌍 Timezone updated.",
-    "show": "",
-}
 
 
 def handle_remind_command(
@@ -60,62 +42,15 @@ def handle_remind_command(
         if project is None:
             ack_no_project(ack)
             return
-        # The change is stored before Slack hears back; the summary follows from the worker.
+        # The change and the job that shows its result are stored before Slack hears back.
         apply_request(session, project, request, user_id)
-        project_id = project.id
-    job = send_now if request.action == "now" else show_settings
-    if services.worker.submit(job, services, team_id, project_id, request, respond):
-        ack()
-    else:
-        ack(response_type="ephemeral", text=CONFIRMATIONS.get(request.action) or "I'm busy; try again soon.")
-
-
-def show_settings(
-    services: Services, team_id: str, project_id: int, request: RemindRequest, respond: Respond
-) -> None:
-    now = utcnow()
-    with services.db.session() as session:
-        project = projects.get_project(session, team_id, project_id)
-        if project is None:
-            return
-        services.reminders.learn_timezone(session, project)
-        session.flush()
-        schedule = schedule_of(session, project)
-        state = project_state(session, project, services.checklist)
-        open_rules = findings(state, services.checklist, now, services.reminders.grace)
-        last_sent = session.scalar(
-            select(func.max(ReminderDelivery.sent_at)).where(
-                ReminderDelivery.project_id == project.id, ReminderDelivery.status == "sent"
-            )
+        services.outbox.add(
+            session,
+            reminder_jobs.NOW if request.action == "now" else reminder_jobs.SHOW,
+            team_id,
+            {"project": project.id, "action": request.action, "response_url": command.get("response_url")},
         )
-        blocks = rb.settings_blocks(
-            project.name,
-            schedule,
-            next_occurrence(schedule, now),
-            open_rules,
-            last_sent,
-            CONFIRMATIONS.get(request.action, ""),
-        )
-        name = project.name
-    respond(response_type="ephemeral", text=f"Reminders for {name}", blocks=ui.to_dicts(blocks))
-
-
-def _now_reply(outcomes: list[Outcome]) -> str:
-    sent = [o for o in outcomes if o.status == "sent"]
-    failed = [o for o in outcomes if o.status in ("retry", "failed")]
-    if failed:
-        return "Slack did not take the reminder just now; I'll retry it shortly."
-    if sent:
-        rules = sorted({r for o in sent for r in o.rules})
-        return f"⏰ Reminder sent ({', '.join(rb.RULE_TITLES[r] for r in rules)})."
-    return "Nothing to remind about right now (or a reminder went out this very minute)."
-
-
-def send_now(
-    services: Services, team_id: str, project_id: int, request: RemindRequest, respond: Respond
-) -> None:
-    outcomes = services.reminders.run_now(project_id, utcnow())
-    respond(response_type="ephemeral", text=_now_reply(outcomes))
+    ack()
 
 
 GONE = "That project is archived or no longer exists."
@@ -164,9 +99,8 @@ def register(app: App, services: Services) -> None:
     @app.view(ids.REMINDER_SIGNOFF_MODAL)
     def on_signoff_submit(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         project_id = pb.decode(view.get("private_metadata", "")).get("p")
-        values = view.get("state", {}).get("values", {})
-        stakeholder = ((values.get("stakeholder") or {}).get("value") or {}).get("selected_user") or ""
-        what = (((values.get("what") or {}).get("value") or {}).get("value") or "").strip()[:500]
+        stakeholder = modal_field(view, "stakeholder") or ""
+        what = (modal_field(view, "what") or "").strip()[:500]
         if not stakeholder:
             ack(response_action="errors", errors={"stakeholder": "Pick the stakeholder who signs off."})
             return
@@ -181,6 +115,6 @@ def register(app: App, services: Services) -> None:
             except signoffs.SignoffError as exc:
                 ack(response_action="errors", errors={"stakeholder": str(exc)})
                 return
-            signoff_id = signoff.id
+            session.flush()
+            services.outbox.add(session, signoff_jobs.REQUEST, team_id, {"signoff": signoff.id})
         ack()
-        services.worker.submit(send_signoff_request, services, client, team_id, signoff_id)
