@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -80,9 +80,12 @@ def enqueue(
     """Store a job in the caller's transaction. With `coalesce_key`, a job with that key that is
     still waiting takes the new payload instead (a burst of clicks costs one render).
 
-    Raises QueueFull when `max_pending` jobs already wait, so the caller can say "try again"."""
+    Raises QueueFull when `max_pending` jobs of this kind already wait (in every replica), so the
+    caller can say "try again"."""
     if max_pending is not None:
-        waiting = session.scalar(select(func.count()).select_from(Job).where(Job.status == "pending"))
+        waiting = session.scalar(
+            select(func.count()).select_from(Job).where(Job.kind == kind, Job.status == "pending")
+        )
         if (waiting or 0) >= max_pending:
             raise QueueFull(f"{waiting} jobs are waiting")
     now = utcnow()
@@ -100,7 +103,9 @@ def enqueue(
     if coalesce_key is not None:
         stmt = stmt.on_conflict_do_update(
             index_elements=["coalesce_key"],
-            index_where=Job.status == "pending",
+            # A literal, not a bound parameter: PostgreSQL matches the partial index by its text,
+            # and once psycopg prepares the statement a parameter would no longer match it.
+            index_where=text("status = 'pending'"),
             set_={"payload": stmt.excluded.payload, "kind": stmt.excluded.kind},
         )
     session.execute(stmt)

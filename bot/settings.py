@@ -58,7 +58,8 @@ class Settings(BaseSettings):
 
     # Answering work runs off the request path, in its own bounded queue
     answer_workers: int = Field(default=2, ge=1, le=32)
-    answer_queue_size: int = Field(default=100, ge=1, le=10_000)
+    # Questions waiting to be answered, across all replicas (they share the job table)
+    answer_queue_size: int = Field(default=500, ge=1, le=100_000)
 
     # Reminders: how often `mlready serve` looks for due ones (0 = never; use `mlready remind
     # --once` from cron instead), and how long a blocking item may stay open before a nudge

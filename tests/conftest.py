@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,39 @@ def start_app(tmp_path: Path, shipped_index: Path, engine, slack):
     yield start
     for app in started:
         app.stop()
+
+
+@dataclass
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = (), input: str | None = None
+) -> CliRun:
+    """`mlready ARGS` in this process (as `bot.cli.main` runs it), with `env` set and `drop` unset
+    for the call; one subprocess test per entry point covers the real start-up."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from indexer.errors import MlreadyError
+
+    saved = {k: os.environ.get(k) for k in [*(env or {}), *drop]}
+    try:
+        for key in drop:
+            os.environ.pop(key, None)
+        os.environ.update(env or {})
+        result = CliRunner().invoke(app, list(args), input=input)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    if isinstance(result.exception, MlreadyError):
+        return CliRun(1, result.stdout, result.stderr + f"error: {result.exception}\n")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliRun(result.exit_code, result.stdout, result.stderr)

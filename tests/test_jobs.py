@@ -52,6 +52,11 @@ def test_runs_once_in_order_and_coalesces_waiting_jobs(db) -> None:
         pass
     assert seen == [{"n": 1}, {"render": 4}, {"n": 2}]
     assert {r.status for r in _rows(db)} == {"done"}
+    # Many times over, so that psycopg prepares the statement on PostgreSQL (after 5 runs).
+    with db.session() as s:
+        for n in range(8):
+            enqueue(s, "k", "T1", {"render": n}, coalesce_key="m2")
+    assert runner.run_one() and seen[-1] == {"render": 7}
     # A finished job's key does not block the next one.
     with db.session() as s:
         enqueue(s, "k", "T1", {"render": 5}, coalesce_key="m1")

@@ -206,9 +206,7 @@ def test_concurrent_answers_lose_nothing(database_url: str) -> None:
 
 
 def test_cli_report(database_url: str) -> None:
-    import os
-    import subprocess
-    import sys
+    from tests.conftest import run_cli
 
     db = open_database(database_url)
     with db.session() as s:
@@ -217,17 +215,9 @@ def test_cli_report(database_url: str) -> None:
         projects.create_project(s, "T2", "C1", "U2", "Twin")
         projects.create_project(s, "T3", "C1", "U3", "Twin")
     db.dispose()
-    env = dict(os.environ, MLREADY_DATABASE_URL=database_url)
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", "report", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    def run(*args: str):
+        return run_cli("report", *args, env={"MLREADY_DATABASE_URL": database_url})
 
     out = run("--project", "Ranking", "--format", "json")
     assert out.returncode == 0, out.stderr

@@ -19,6 +19,7 @@ from bot.db.models import ReminderDelivery
 from bot.projects import create_project
 from bot.reminders.delivery import ReminderRun
 from bot.slack.local_api import LocalSlackAPI
+from tests.conftest import CliRun, run_cli
 from tests.test_reminders import FakeMessenger
 
 NOW = "2026-12-07T09:31:00+00:00"
@@ -34,18 +35,12 @@ def seed(url: str, count: int) -> None:
     db.dispose()
 
 
-def mlready(url: str, slack: LocalSlackAPI | None, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, MLREADY_DATABASE_URL=url)
-    env.pop("SLACK_BOT_TOKEN", None)
+def mlready(url: str, slack: LocalSlackAPI | None, *args: str) -> CliRun:
+    """`mlready remind ARGS`, in this process; test_concurrent_runs_* runs real processes."""
+    env = {"MLREADY_DATABASE_URL": url}
     if slack is not None:
         env.update(SLACK_BOT_TOKEN="xoxb-test", MLREADY_SLACK_API_URL=slack.url)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "remind", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_cli("remind", *args, env=env, drop=() if slack is not None else ("SLACK_BOT_TOKEN",))
 
 
 def test_remind_once_dry_run_and_errors(tmp_path, slack: LocalSlackAPI) -> None:

@@ -290,8 +290,9 @@ def test_rate_limited_then_delivered(running: RunningApp, slack: LocalSlackAPI) 
 
 
 def test_failure_after_retries_is_logged_with_channel(
-    running: RunningApp, slack: LocalSlackAPI, caplog: pytest.LogCaptureFixture
+    start_app, slack: LocalSlackAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
+    running: RunningApp = start_app(slack_max_retries=2)  # fewer client retries, same behaviour
     running.services.answers.retry_window = 0  # give up after the client's own retries
     slack.fail_next("chat.postMessage", status=500, times=50)
     with caplog.at_level(logging.ERROR):

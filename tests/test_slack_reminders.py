@@ -98,7 +98,7 @@ def test_remind_now_posts_with_buttons_that_work(running: RunningApp, slack: Loc
 
     # Snooze 3 days replaces the reminder and stores the snooze.
     click_in(running, message, "reminder_actions", ids.REMINDER_SNOOZE, user="U2")
-    snoozed = next(r for r in responses(slack, 4) if "snoozed" in r.get("text", ""))
+    snoozed = next(r for r in responses(slack, 3) if "snoozed" in r.get("text", ""))
     assert snoozed["replace_original"] and "<@U2> snoozed reminders for *Churn model*" in snoozed["text"]
     row = schedule(running)
     assert row and row.snoozed_until is not None

@@ -146,7 +146,11 @@ class AnswerService:
         try:
             if asked.response_url:
                 webhook = WebhookClient(asked.response_url, retry_handlers=retry_handlers(self.max_retries))
-                result = webhook.send(text=text, blocks=blocks, response_type="ephemeral")
+                # Replaces the "Looking that up" reply: a job run again after a crash between
+                # posting and recording it shows the answer once, not twice.
+                result = webhook.send(
+                    text=text, blocks=blocks, response_type="ephemeral", replace_original=True
+                )
                 if result.status_code == 429 or result.status_code >= 500:
                     return f"HTTP {result.status_code} from the response URL"
                 if result.status_code != 200:

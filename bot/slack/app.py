@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_bolt import App, BoltResponse
@@ -12,7 +11,6 @@ from slack_sdk import WebClient
 
 from bot import history
 from bot.answers import AnswerEngine
-from bot.checklist import Checklist
 from bot.db.session import Database
 from bot.jobs import JobRunner
 from bot.reminders.delivery import ReminderRun
@@ -21,32 +19,25 @@ from bot.slack.answering import AnswerService
 from bot.slack.client import make_client
 from bot.slack.jobs import register_handlers
 from bot.slack.jobs.context import JobContext
-from bot.slack.listeners import actions, checklist, commands, guides, home, messages, reminders, signoff
+from bot.slack.listeners import (
+    actions,
+    checklist,
+    commands,
+    guides,
+    home,
+    messages,
+    projects,
+    reminders,
+    signoff,
+)
 from bot.slack.oauth import client_factory, oauth_enabled, oauth_settings
 from bot.slack.outbox import Outbox
 from bot.slack.reminders import SlackMessenger
-from indexer.knowledge import KnowledgeDoc
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
 HANDLED_EVENTS = {"message", "app_mention", "app_home_opened"}
-
-
-@dataclass
-class Services:
-    """What listeners need; handed to each listener group's register()."""
-
-    answers: AnswerService
-    jobs: JobRunner
-    outbox: Outbox
-    db: Database
-    checklist: Checklist
-    docs: dict[str, KnowledgeDoc]
-    reminders: ReminderRun
-
-    @property
-    def doc_titles(self) -> dict[str, str]:
-        return {doc_id: doc.meta.title for doc_id, doc in self.docs.items()}
 
 
 def build_app(
@@ -111,6 +102,7 @@ def build_app(
     commands.register(app, services)
     actions.register(app, services)
     guides.register(app, services)
+    projects.register(app, services)
     checklist.register(app, services)
     signoff.register(app, services)
     home.register(app, services)

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 
 from bot.answers import Answer, GuideLink, category_title
 from bot.slack import ids
-from bot.slack.action_values import GuideRef
+from bot.slack.action_values import GuideRef, KpiOpen
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
@@ -122,7 +122,7 @@ def answer_blocks(
     if shareable:
         buttons.append(button("Share in channel", ids.SHARE_ANSWER, value, style="primary"))
     if kpi_project is not None:
-        buttons.append(button("Define KPI", ids.KPI_OPEN, f'{{"p":{kpi_project}}}'))
+        buttons.append(button("Define KPI", ids.KPI_OPEN, KpiOpen(project=kpi_project).value()))
     blocks.append(ActionsBlock(elements=buttons))
     return fit(blocks)
 

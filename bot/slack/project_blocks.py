@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -23,6 +22,7 @@ from slack_sdk.models.views import View
 from bot.checklist import AnswerValue, Checklist, ChecklistItem
 from bot.db.models import Project, Signoff
 from bot.readiness import ProjectState
+from bot.slack import action_values as av
 from bot.slack import ids
 from bot.slack.blocks import button, escape, fit, sections
 from indexer.chunking import split_sections
@@ -48,18 +48,6 @@ SIGNOFF_LABELS = {
     "revoked": "revoked",
     "stale": "stale: the KPIs changed after approval",
 }
-
-
-def encode(**values: object) -> str:
-    return json.dumps(values, separators=(",", ":"))
-
-
-def decode(value: str) -> dict:
-    try:
-        data = json.loads(value)
-    except (ValueError, TypeError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def slack_date(moment: datetime) -> str:
@@ -109,7 +97,7 @@ def _item_actions(item: ChecklistItem, project: Project, state: ProjectState) ->
                 button(
                     label,
                     f"{ids.CHECKLIST_ANSWER}_{value.value}",
-                    encode(p=project.id, i=item.id, v=value.value),
+                    av.ChecklistAnswer(project=project.id, item=item.id, answer=value.value).value(),
                     style="primary" if chosen else None,
                 )
             )
@@ -118,11 +106,15 @@ def _item_actions(item: ChecklistItem, project: Project, state: ProjectState) ->
             button(
                 "Define KPI" if not state.kpis else "Add another KPI",
                 ids.KPI_OPEN,
-                encode(p=project.id, m=1),
+                av.KpiOpen(project=project.id, from_checklist=True).value(),
                 style="primary",
             )
         )
-    elements.append(button("Why it matters", ids.CHECKLIST_WHY, encode(p=project.id, i=item.id)))
+    elements.append(
+        button(
+            "Why it matters", ids.CHECKLIST_WHY, av.ChecklistItemRef(project=project.id, item=item.id).value()
+        )
+    )
     return ActionsBlock(block_id=item.id, elements=elements)
 
 
@@ -149,7 +141,7 @@ def checklist_blocks(
                 button(
                     f"{s.title} {pct(scores[s.category].score)}",
                     f"{ids.CHECKLIST_PAGE}_{s.category}",
-                    encode(p=project.id, c=s.category),
+                    av.ChecklistPage(project=project.id, category=s.category).value(),
                     style="primary" if s.category == section.category else None,
                 )
                 for s in checklist.sections
@@ -235,7 +227,9 @@ def kpi_modal(project: Project, channel_id: str, message_ts: str) -> View:
         title="Define a KPI",
         submit="Save",
         close="Cancel",
-        private_metadata=encode(p=project.id, c=channel_id, t=message_ts),
+        private_metadata=av.KpiModal(
+            project=project.id, channel=channel_id or None, ts=message_ts or None
+        ).value(),
         blocks=[
             text_input("metric", "Metric", "e.g. monthly churn rate"),
             text_input("baseline", "Baseline (today)", "e.g. 4.2"),
@@ -279,8 +273,18 @@ def signoff_request_blocks(signoff: Signoff, state: ProjectState) -> list[Block]
             ActionsBlock(
                 block_id="signoff",
                 elements=[
-                    button("Approve", ids.SIGNOFF_APPROVE, encode(s=signoff.id), style="primary"),
-                    button("Request changes", ids.SIGNOFF_CHANGES, encode(s=signoff.id), style="danger"),
+                    button(
+                        "Approve",
+                        ids.SIGNOFF_APPROVE,
+                        av.SignoffRef(signoff=signoff.id).value(),
+                        style="primary",
+                    ),
+                    button(
+                        "Request changes",
+                        ids.SIGNOFF_CHANGES,
+                        av.SignoffRef(signoff=signoff.id).value(),
+                        style="danger",
+                    ),
                 ],
             )
         )
@@ -298,7 +302,11 @@ def signoff_request_blocks(signoff: Signoff, state: ProjectState) -> list[Block]
             blocks.append(
                 ActionsBlock(
                     block_id="signoff_revoke",
-                    elements=[button("Revoke approval", ids.SIGNOFF_REVOKE, encode(s=signoff.id))],
+                    elements=[
+                        button(
+                            "Revoke approval", ids.SIGNOFF_REVOKE, av.SignoffRef(signoff=signoff.id).value()
+                        )
+                    ],
                 )
             )
     return fit(blocks)
@@ -311,7 +319,7 @@ def changes_modal(signoff: Signoff) -> View:
         title="Request changes",
         submit="Send",
         close="Cancel",
-        private_metadata=encode(s=signoff.id),
+        private_metadata=av.SignoffRef(signoff=signoff.id).value(),
         blocks=[
             InputBlock(
                 block_id="comment",

@@ -19,9 +19,10 @@ from bot.checklist import Checklist
 from bot.reminders.delivery import Reminder
 from bot.reminders.rules import BLOCKING_GAPS, KPI_MISSING, SIGNOFF_MISSING, Finding
 from bot.reminders.schedule import EXAMPLES, Schedule
+from bot.slack import action_values as av
 from bot.slack import ids
 from bot.slack.blocks import button, escape, fit, sections
-from bot.slack.project_blocks import encode, slack_date
+from bot.slack.project_blocks import slack_date
 
 RULE_TITLES = {
     KPI_MISSING: "KPI missing",
@@ -73,14 +74,20 @@ def reminder_blocks(
     rules = set(reminder.rules)
     buttons = []
     if KPI_MISSING in rules:
-        buttons.append(button("Define KPI", ids.KPI_OPEN, encode(p=p), style="primary"))
+        buttons.append(button("Define KPI", ids.KPI_OPEN, av.KpiOpen(project=p).value(), style="primary"))
     pending = any(f.rule == SIGNOFF_MISSING and f.stakeholder for f in reminder.findings)
     if SIGNOFF_MISSING in rules and not pending:
-        buttons.append(button("Request sign-off", ids.REMINDER_SIGNOFF_OPEN, encode(p=p)))
+        buttons.append(
+            button("Request sign-off", ids.REMINDER_SIGNOFF_OPEN, av.ProjectRef(project=p).value())
+        )
     first_item = next((i for f in reminder.findings for i in f.item_ids), None)
     if first_item:
-        buttons.append(button("Why it matters", ids.CHECKLIST_WHY, encode(p=p, i=first_item)))
-    buttons.append(button("Snooze 3 days", ids.REMINDER_SNOOZE, encode(p=p, d=3)))
+        buttons.append(
+            button(
+                "Why it matters", ids.CHECKLIST_WHY, av.ChecklistItemRef(project=p, item=first_item).value()
+            )
+        )
+    buttons.append(button("Snooze 3 days", ids.REMINDER_SNOOZE, av.Snooze(project=p, days=3).value()))
     blocks.append(ActionsBlock(block_id="reminder_actions", elements=buttons))
     blocks.append(
         ContextBlock(
@@ -144,7 +151,7 @@ def signoff_request_modal(project_id: int, project_name: str) -> View:
         title="Request sign-off",
         submit="Send request",
         close="Cancel",
-        private_metadata=encode(p=project_id),
+        private_metadata=av.ProjectRef(project=project_id).value(),
         blocks=[
             InputBlock(
                 block_id="stakeholder",

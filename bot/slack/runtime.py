@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from bot.answers import AnswerEngine
 from bot.db.migrate import open_database
 from bot.settings import Settings
-from bot.slack.app import Services, build_app
+from bot.slack.app import build_app
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

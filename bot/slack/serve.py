@@ -6,9 +6,9 @@ import logging
 import signal
 
 from bot.settings import Settings
-from bot.slack.app import Services
 from bot.slack.reminders import ReminderScheduler
 from bot.slack.runtime import create_runtime
+from bot.slack.services import Services
 from indexer.errors import MlreadyError
 
 log = logging.getLogger(__name__)

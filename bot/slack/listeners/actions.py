@@ -14,7 +14,7 @@ from bot.slack.jobs import replies
 from bot.slack.request_context import channel_of, team_of, user_of
 
 if TYPE_CHECKING:
-    from bot.slack.app import Services
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

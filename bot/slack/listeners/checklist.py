@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot import projects
 from bot.db.models import Project
 from bot.readiness import AnswerError, add_kpi, parse_kpi, record_answer
+from bot.slack import action_values as av
 from bot.slack import blocks as ui
 from bot.slack import ids
 from bot.slack import project_blocks as pb
@@ -26,7 +27,7 @@ from bot.slack.jobs import replies
 from bot.slack.request_context import ack_no_project, message_of, modal_field, team_of, user_of
 
 if TYPE_CHECKING:
-    from bot.slack.app import Services
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,11 @@ KPI_FIELDS = {
 }
 
 
-def active_project(session: Session, body: dict, value: dict) -> tuple[Project | None, str | None]:
+def active_project(
+    session: Session, body: dict, value: av.ProjectRef | None
+) -> tuple[Project | None, str | None]:
     """The project a button names, in the clicker's workspace and still open; else why not."""
-    project_id = value.get("p")
-    project = projects.get_project(session, team_of(body), project_id) if projects.is_id(project_id) else None
+    project = projects.get_project(session, team_of(body), value.project) if value is not None else None
     if project is None:
         return None, UNKNOWN_PROJECT
     if project.archived_at is not None:
@@ -100,19 +102,16 @@ def handle_checklist_command(
 
 
 def on_answer(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
-    value = pb.decode(action.get("value", ""))
-    item_id = str(value.get("i"))
+    value = av.ChecklistAnswer.parse(action.get("value"))
     channel, ts = message_of(body)
     error = None
     try:
         with services.db.session() as session:
             project, error = active_project(session, body, value)
-            if project is not None:
-                record_answer(
-                    session, project, services.checklist, item_id, str(value.get("v")), user_of(body)
-                )
+            if project is not None and value is not None:
+                record_answer(session, project, services.checklist, value.item, value.answer, user_of(body))
                 queue_render(
-                    services, session, project.team_id, project.id, channel, ts, item_id.split(".")[0]
+                    services, session, project.team_id, project.id, channel, ts, value.item.split(".")[0]
                 )
     except AnswerError as exc:
         error = str(exc)
@@ -122,13 +121,12 @@ def on_answer(services: Services, ack: Ack, body: dict, action: dict, respond: R
 
 
 def on_page(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
-    value = pb.decode(action.get("value", ""))
-    category = str(value.get("c"))
+    value = av.ChecklistPage.parse(action.get("value"))
     channel, ts = message_of(body)
     with services.db.session() as session:
         project, error = active_project(session, body, value)
-        if project is not None and services.checklist.section(category) is not None:
-            queue_render(services, session, project.team_id, project.id, channel, ts, category)
+        if project is not None and value is not None and services.checklist.section(value.category):
+            queue_render(services, session, project.team_id, project.id, channel, ts, value.category)
     ack()
     if error:
         _private(respond, error)
@@ -136,13 +134,13 @@ def on_page(services: Services, ack: Ack, body: dict, action: dict, respond: Res
 
 def on_why(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
     ack()
-    value = pb.decode(action.get("value", ""))
+    value = av.ChecklistItemRef.parse(action.get("value"))
     with services.db.session() as session:
         _, error = active_project(session, body, value)
-    if error:
-        _private(respond, error)
+    if error or value is None:
+        _private(respond, error or UNKNOWN_PROJECT)
         return
-    item = services.checklist.item(str(value.get("i")))
+    item = services.checklist.item(value.item)
     if item is None:
         _private(respond, "That checklist item no longer exists.")
         return
@@ -160,20 +158,20 @@ def on_kpi_open(
     services: Services, ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    value = pb.decode(action.get("value", ""))
+    value = av.KpiOpen.parse(action.get("value"))
     with services.db.session() as session:
         project, error = active_project(session, body, value)
-    if project is None:
+    if project is None or value is None:
         _private(respond, error or UNKNOWN_PROJECT)
         return
     # Only a checklist message is re-rendered after saving; an answer message stays as it is.
-    channel, ts = message_of(body) if value.get("m") else ("", "")
+    channel, ts = message_of(body) if value.from_checklist else ("", "")
     # A trigger id is valid for 3 s only, so the modal opens here rather than in a job.
     client.views_open(trigger_id=body["trigger_id"], view=pb.kpi_modal(project, channel, ts).to_dict())
 
 
 def on_kpi_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
-    meta = pb.decode(view.get("private_metadata", ""))
+    meta = av.KpiModal.parse(view.get("private_metadata"))
     kpi, errors = parse_kpi(
         {key: modal_field(view, block) for key, block in KPI_FIELDS.items()}, date.today()
     )
@@ -195,12 +193,14 @@ def on_kpi_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
         services.outbox.add(
             session, replies.POST, project.team_id, {"channel": project.channel_id, "text": text}
         )
-        if isinstance(meta.get("c"), str) and isinstance(meta.get("t"), str):
-            queue_render(services, session, project.team_id, project.id, meta["c"], meta["t"], "kpis")
+        if meta is not None and meta.channel and meta.ts:
+            queue_render(services, session, project.team_id, project.id, meta.channel, meta.ts, "kpis")
     ack()
 
 
 def register(app: App, services: Services) -> None:
+    services.subcommands["checklist"] = handle_checklist_command
+
     # Bolt passes arguments by name, so each wrapper names exactly what its listener needs.
     @app.action(re.compile(f"^{ids.CHECKLIST_ANSWER}_"))
     def answer(ack: Ack, body: dict, action: dict, respond: Respond) -> None:

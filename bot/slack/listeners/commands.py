@@ -1,4 +1,5 @@
-"""The `/mlready` slash command: parse, then hand over to the surface that owns the subcommand."""
+"""The `/mlready` slash command: parse, answer `ask` and `help`, and hand every other subcommand
+to the listener group that registered it in `services.subcommands`."""
 
 from __future__ import annotations
 
@@ -10,26 +11,9 @@ from slack_sdk import WebClient
 from bot.commands import COMMAND, help_text, parse
 from bot.slack import blocks as ui
 from bot.slack.answering import Asked
-from bot.slack.listeners.checklist import handle_checklist_command
-from bot.slack.listeners.projects import (
-    handle_export_command,
-    handle_project_command,
-    handle_status_command,
-)
-from bot.slack.listeners.reminders import handle_remind_command
-from bot.slack.listeners.signoff import handle_signoff_command
 
 if TYPE_CHECKING:
-    from bot.slack.app import Services
-
-HANDLERS = {
-    "checklist": handle_checklist_command,
-    "project": handle_project_command,
-    "status": handle_status_command,
-    "signoff": handle_signoff_command,
-    "export": handle_export_command,
-    "remind": handle_remind_command,
-}
+    from bot.slack.services import Services
 
 
 def register(app: App, services: Services) -> None:
@@ -53,7 +37,7 @@ def register(app: App, services: Services) -> None:
                     text="I'm answering a lot of questions right now; please try again in a minute.",
                 )
             return
-        handler = HANDLERS.get(parsed.name)
+        handler = services.subcommands.get(parsed.name)  # added by each listener group
         if handler is not None:
             handler(ack, command, client, parsed.args, services, respond)
             return

@@ -18,7 +18,7 @@ from bot.slack.request_context import team_of
 from indexer.knowledge import KnowledgeDoc
 
 if TYPE_CHECKING:
-    from bot.slack.app import Services
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

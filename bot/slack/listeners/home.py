@@ -11,7 +11,7 @@ from bot import history
 from bot.slack.jobs import home as home_jobs
 
 if TYPE_CHECKING:
-    from bot.slack.app import Services
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

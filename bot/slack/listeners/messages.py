@@ -13,7 +13,7 @@ from bot import history
 from bot.slack.answering import Asked
 
 if TYPE_CHECKING:
-    from bot.slack.app import Services
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import projects
@@ -16,7 +16,7 @@ from bot.slack.jobs import projects as project_jobs
 from bot.slack.request_context import ack_no_project
 
 if TYPE_CHECKING:
-    from bot.slack.app import Services
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -101,3 +101,9 @@ def handle_export_command(
         ack_no_project(ack)
         return
     ack(response_type="ephemeral", text="Preparing the Markdown report…")
+
+
+def register(app: App, services: Services) -> None:
+    services.subcommands.update(
+        project=handle_project_command, status=handle_status_command, export=handle_export_command
+    )

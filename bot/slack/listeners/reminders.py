@@ -13,16 +13,18 @@ from sqlalchemy.orm import Session
 from bot import projects, signoffs
 from bot.db.models import Project
 from bot.reminders.schedule import RemindRequest, ScheduleError, apply_request, parse_remind
+from bot.slack import action_values as av
 from bot.slack import blocks as ui
 from bot.slack import ids
 from bot.slack import project_blocks as pb
 from bot.slack import reminder_blocks as rb
 from bot.slack.jobs import reminders as reminder_jobs
+from bot.slack.jobs import replies
 from bot.slack.jobs import signoff as signoff_jobs
 from bot.slack.request_context import ack_no_project, modal_field, team_of, user_of
 
 if TYPE_CHECKING:
-    from bot.slack.app import Services
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -56,65 +58,84 @@ def handle_remind_command(
 GONE = "That project is archived or no longer exists."
 
 
-def _active_project(session: Session, team_id: str, raw_id: object) -> Project | None:
+def _active_project(session: Session, team_id: str, ref: av.ProjectRef | None) -> Project | None:
     """The still-active project a button or modal refers to, or None."""
-    project = projects.get_project(session, team_id, raw_id) if isinstance(raw_id, int) else None
+    project = projects.get_project(session, team_id, ref.project) if ref is not None else None
     return project if project is not None and project.archived_at is None else None
 
 
+def on_snooze(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+    value = av.Snooze.parse(action.get("value"))
+    team_id, user_id = team_of(body), user_of(body)
+    with services.db.session() as session:
+        project = _active_project(session, team_id, value)
+        if project is not None and value is not None and body.get("response_url"):
+            snooze = RemindRequest("snooze", snooze=timedelta(days=value.days))
+            until = apply_request(session, project, snooze, user_id).snoozed_until
+            assert until is not None
+            text = (
+                f"😴 <@{user_id}> snoozed reminders for *{ui.escape(project.name)}* until "
+                f"{pb.slack_date(until)}. `/mlready remind` shows or changes them."
+            )
+            message = {"replace_original": True, "text": text}
+            services.outbox.add(
+                session, replies.RESPOND, team_id, {"response_url": body["response_url"], "message": message}
+            )
+            gone = False
+        else:
+            gone = True
+    ack()
+    if gone:
+        respond(response_type="ephemeral", replace_original=False, text=GONE)
+
+
+def on_signoff_open(
+    services: Services, ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond
+) -> None:
+    ack()
+    with services.db.session() as session:
+        project = _active_project(session, team_of(body), av.ProjectRef.parse(action.get("value")))
+        view = rb.signoff_request_modal(project.id, project.name) if project is not None else None
+    if view is None:
+        respond(response_type="ephemeral", replace_original=False, text=GONE)
+        return
+    # A trigger id is valid for 3 s only, so the modal opens here rather than in a job.
+    client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+
+
+def on_signoff_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    stakeholder = modal_field(view, "stakeholder") or ""
+    what = (modal_field(view, "what") or "").strip()[:500]
+    if not stakeholder:
+        ack(response_action="errors", errors={"stakeholder": "Pick the stakeholder who signs off."})
+        return
+    team_id = team_of(body)
+    with services.db.session() as session:
+        project = _active_project(session, team_id, av.ProjectRef.parse(view.get("private_metadata")))
+        if project is None:
+            ack(response_action="errors", errors={"stakeholder": GONE})
+            return
+        try:
+            signoff = signoffs.request_signoff(session, project, stakeholder, user_of(body), what)
+        except signoffs.SignoffError as exc:
+            ack(response_action="errors", errors={"stakeholder": str(exc)})
+            return
+        session.flush()
+        services.outbox.add(session, signoff_jobs.REQUEST, team_id, {"signoff": signoff.id})
+    ack()
+
+
 def register(app: App, services: Services) -> None:
+    services.subcommands["remind"] = handle_remind_command
+
     @app.action(ids.REMINDER_SNOOZE)
-    def on_snooze(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
-        ack()
-        value = pb.decode(action.get("value", ""))
-        days = value.get("d") if isinstance(value.get("d"), int) and 1 <= value["d"] <= 30 else 3
-        team_id, user_id = team_of(body), user_of(body)
-        with services.db.session() as session:
-            project = _active_project(session, team_id, value.get("p"))
-            if project is None:
-                respond(response_type="ephemeral", replace_original=False, text=GONE)
-                return
-            snooze = RemindRequest("snooze", snooze=timedelta(days=days))
-            row = apply_request(session, project, snooze, user_id)
-            until, name = row.snoozed_until, project.name
-        assert until is not None
-        respond(
-            replace_original=True,
-            text=f"😴 <@{user_id}> snoozed reminders for *{ui.escape(name)}* until {pb.slack_date(until)}. "
-            "`/mlready remind` shows or changes them.",
-        )
+    def snooze(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        on_snooze(services, ack, body, action, respond)
 
     @app.action(ids.REMINDER_SIGNOFF_OPEN)
-    def on_signoff_open(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        project_id = pb.decode(action.get("value", "")).get("p")
-        with services.db.session() as session:
-            project = _active_project(session, team_of(body), project_id)
-            if project is None:
-                respond(response_type="ephemeral", replace_original=False, text=GONE)
-                return
-            view = rb.signoff_request_modal(project.id, project.name)
-        client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+    def signoff_open(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+        on_signoff_open(services, ack, body, action, client, respond)
 
     @app.view(ids.REMINDER_SIGNOFF_MODAL)
-    def on_signoff_submit(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        project_id = pb.decode(view.get("private_metadata", "")).get("p")
-        stakeholder = modal_field(view, "stakeholder") or ""
-        what = (modal_field(view, "what") or "").strip()[:500]
-        if not stakeholder:
-            ack(response_action="errors", errors={"stakeholder": "Pick the stakeholder who signs off."})
-            return
-        team_id = team_of(body)
-        with services.db.session() as session:
-            project = _active_project(session, team_id, project_id)
-            if project is None:
-                ack(response_action="errors", errors={"stakeholder": GONE})
-                return
-            try:
-                signoff = signoffs.request_signoff(session, project, stakeholder, user_of(body), what)
-            except signoffs.SignoffError as exc:
-                ack(response_action="errors", errors={"stakeholder": str(exc)})
-                return
-            session.flush()
-            services.outbox.add(session, signoff_jobs.REQUEST, team_id, {"signoff": signoff.id})
-        ack()
+    def signoff_submit(ack: Ack, body: dict, view: dict) -> None:
+        on_signoff_submit(services, ack, body, view)

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from bot import projects, signoffs
 from bot.db.models import Signoff
 from bot.readiness import project_state
+from bot.slack import action_values as av
 from bot.slack import blocks as ui
 from bot.slack import ids
 from bot.slack import project_blocks as pb
@@ -22,7 +23,7 @@ from bot.slack.jobs import signoff as signoff_jobs
 from bot.slack.request_context import ack_no_project, modal_field, team_of, user_of
 
 if TYPE_CHECKING:
-    from bot.slack.app import Services
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,13 @@ def handle_signoff_command(
     )
 
 
-def decide(services: Services, body: dict, raw_id: object, outcome: str, comment: str = "") -> str | None:
+def decide(
+    services: Services, body: dict, ref: av.SignoffRef | None, outcome: str, comment: str = ""
+) -> str | None:
     """Record approve / changes / revoke with its announcement job; an error for the user, or None."""
     team_id, user_id = team_of(body), user_of(body)
     with services.db.session() as session:
-        signoff = session.get(Signoff, raw_id) if projects.is_id(raw_id) else None
+        signoff = session.get(Signoff, ref.signoff) if ref is not None else None
         project = projects.get_project(session, team_id, signoff.project_id) if signoff else None
         if signoff is None or project is None:
             return NOT_FOUND
@@ -93,7 +96,7 @@ def decide(services: Services, body: dict, raw_id: object, outcome: str, comment
 def on_decision_button(
     services: Services, outcome: str, ack: Ack, body: dict, action: dict, respond: Respond
 ) -> None:
-    error = decide(services, body, pb.decode(action.get("value", "")).get("s"), outcome)
+    error = decide(services, body, av.SignoffRef.parse(action.get("value")), outcome)
     ack()
     if error:
         respond(response_type="ephemeral", replace_original=False, text=error)
@@ -103,9 +106,9 @@ def on_changes(
     services: Services, ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    raw_id = pb.decode(action.get("value", "")).get("s")
+    ref = av.SignoffRef.parse(action.get("value"))
     with services.db.session() as session:
-        signoff = session.get(Signoff, raw_id) if projects.is_id(raw_id) else None
+        signoff = session.get(Signoff, ref.signoff) if ref is not None else None
         project = projects.get_project(session, team_of(body), signoff.project_id) if signoff else None
     if signoff is None or project is None:
         respond(response_type="ephemeral", replace_original=False, text=NOT_FOUND)
@@ -121,11 +124,11 @@ def on_changes(
 
 
 def on_changes_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
-    raw_id = pb.decode(view.get("private_metadata", "")).get("s")
-    if not projects.is_id(raw_id):
+    ref = av.SignoffRef.parse(view.get("private_metadata"))
+    if ref is None:
         ack(response_action="errors", errors={"comment": "This request no longer exists."})
         return
-    error = decide(services, body, raw_id, "changes", modal_field(view, "comment") or "")
+    error = decide(services, body, ref, "changes", modal_field(view, "comment") or "")
     if error:
         ack(response_action="errors", errors={"comment": error})
         return
@@ -133,6 +136,8 @@ def on_changes_submit(services: Services, ack: Ack, body: dict, view: dict) -> N
 
 
 def register(app: App, services: Services) -> None:
+    services.subcommands["signoff"] = handle_signoff_command
+
     @app.action(ids.SIGNOFF_APPROVE)
     def approve(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         on_decision_button(services, "approve", ack, body, action, respond)
