@@ -27,6 +27,14 @@ class AnswerValue(StrEnum):
     na = "n-a"
 
 
+# How an answer is named wherever it is shown (buttons, status, reports).
+ANSWER_LABELS: dict[AnswerValue, str] = {
+    AnswerValue.yes: "Yes",
+    AnswerValue.partial: "Partial",
+    AnswerValue.no: "No",
+    AnswerValue.na: "N/A",
+}
+
 POINTS: dict[AnswerValue, float] = {
     AnswerValue.yes: 1.0,
     AnswerValue.partial: 0.5,

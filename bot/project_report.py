@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.checklist import Checklist
+from bot.checklist import ANSWER_LABELS, Checklist
 from bot.db.models import AnswerHistory, Project
 from bot.readiness import ProjectState, project_state, signoffs_of
 
-VALUE_LABELS = {"yes": "Yes", "partial": "Partial", "no": "No", "n-a": "N/A"}
+VALUE_LABELS = {value.value: label for value, label in ANSWER_LABELS.items()}
 
 
 def _iso(moment: datetime | None) -> str:

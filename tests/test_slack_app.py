@@ -356,3 +356,26 @@ def test_a_command_whose_listener_fails_gets_a_reply_not_dispatch_failed(
     body = json.loads(reply.body)
     assert body["response_type"] == "ephemeral" and "try again in a minute" in body["text"]
     assert "Traceback" not in reply.body and "OperationalError" not in reply.body
+
+
+def test_a_broken_index_gets_an_apology_not_endless_retries(
+    tmp_path, shipped_index, slack: LocalSlackAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.db.models import Job
+    from indexer.errors import IndexInvalidError
+
+    def broken() -> AnswerEngine:
+        raise IndexInvalidError("the knowledge index has format 1; run `mlready index` to rebuild it")
+
+    settings = Settings(index_dir=shipped_index, database_url=f"sqlite:///{tmp_path / 'b.db'}")
+    app = RunningApp(settings, broken, slack)
+    try:
+        app.event(mention(KPI_Q, ts="1200.1"))
+        post = slack.wait_for("chat.postMessage", 1)[0].params
+        app.idle()
+        assert "can't answer questions right now" in post["text"] and post["thread_ts"] == "1200.1"
+        with app.services.db.session() as s:
+            assert [j.status for j in s.query(Job)] == ["done"]
+        assert any("mlready index" in r.getMessage() for r in caplog.records)
+    finally:
+        app.stop()

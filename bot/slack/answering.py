@@ -27,6 +27,7 @@ from bot.jobs import Claimed, RetryLater
 from bot.readiness import project_state, readiness_note, related_note
 from bot.slack import blocks as ui
 from bot.slack.client import retry_handlers
+from indexer.errors import MlreadyError
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,12 @@ class AnswerService:
     def run(self, client_for: Callable[[str], WebClient], job: Claimed) -> None:
         """The job: answer, store once, deliver; a failure on the way means a later attempt."""
         asked = Asked(**job.payload)
-        answer = self.engine.ask(asked.question)
+        try:
+            answer = self.engine.ask(asked.question)
+        except MlreadyError as exc:  # a setup problem (the index, the model): retrying won't help
+            log.error("cannot answer in channel %s: %s", asked.channel_id, exc)
+            self.apologize(client_for(asked.team_id), asked)
+            return
         with self.db.session() as session:
             record = history.answer_of_job(session, job.id)
             first = record is None
@@ -121,6 +127,22 @@ class AnswerService:
         note = related_note(state, self.checklist, categories)
         kpi_open = note is not None and not state.kpis and "kpis" in categories[:2]
         return note, project.id if kpi_open else None
+
+    def apologize(self, client: WebClient, asked: Asked) -> None:
+        """Tell the asker that answering is broken on our side (the logs say why)."""
+        text = (
+            "Sorry, I can't answer questions right now because of a problem on my side; "
+            "an admin has been told."
+        )
+        try:
+            if asked.response_url:
+                WebhookClient(asked.response_url).send(
+                    text=text, response_type="ephemeral", replace_original=True
+                )
+            else:
+                client.chat_postMessage(channel=asked.channel_id, thread_ts=asked.thread_ts, text=text)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.error("telling the asker in channel %s failed: %s", asked.channel_id, exc)
 
     def deliver(
         self,

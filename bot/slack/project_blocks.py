@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checklist import AnswerValue, Checklist, ChecklistItem
+from bot.checklist import ANSWER_LABELS, AnswerValue, Checklist, ChecklistItem
 from bot.db.models import Project, Signoff
 from bot.readiness import ProjectState
 from bot.slack import action_values as av
@@ -28,18 +29,7 @@ from bot.slack.blocks import button, escape, fit, sections
 from indexer.chunking import split_sections
 from indexer.knowledge import KnowledgeDoc
 
-ANSWER_BUTTONS = [
-    (AnswerValue.yes, "Yes"),
-    (AnswerValue.partial, "Partial"),
-    (AnswerValue.no, "No"),
-    (AnswerValue.na, "N/A"),
-]
-VALUE_LABELS = {
-    AnswerValue.yes: "Yes",
-    AnswerValue.partial: "Partial",
-    AnswerValue.no: "No",
-    AnswerValue.na: "N/A",
-}
+ANSWER_BUTTONS = list(ANSWER_LABELS.items())
 SIGNOFF_LABELS = {
     "none": "not requested yet",
     "requested": "requested, waiting",
@@ -48,6 +38,18 @@ SIGNOFF_LABELS = {
     "revoked": "revoked",
     "stale": "stale: the KPIs changed after approval",
 }
+
+
+class KpiFigures(Protocol):
+    metric: str
+    baseline: float
+    target: float
+    unit: str
+
+
+def kpi_text(kpi: KpiFigures) -> str:
+    """A KPI as every message shows it: *metric*: baseline → target unit (user text escaped)."""
+    return f"*{escape(kpi.metric)}*: {kpi.baseline:g} → {kpi.target:g} {escape(kpi.unit)}".rstrip()
 
 
 def slack_date(moment: datetime) -> str:
@@ -67,10 +69,7 @@ def _item_line(item: ChecklistItem, state: ProjectState) -> str:
     if item.kind == "kpi":
         if state.kpis:
             k = state.kpis[-1]
-            text += (
-                f"\n✅ KPI: *{escape(k.metric)}* {k.baseline:g} → {k.target:g} {escape(k.unit)}".rstrip()
-                + f" (owner <@{k.owner_id}>)"
-            )
+            text += f"\n✅ KPI: {kpi_text(k)} (owner <@{k.owner_id}>)"
         else:
             text += "\n⚠️ No KPI recorded yet."
     elif item.kind == "signoff":
@@ -79,7 +78,7 @@ def _item_line(item: ChecklistItem, state: ProjectState) -> str:
             text += f" (<@{state.latest_signoff.stakeholder_id}>)"
     elif answer is not None:
         text += (
-            f"\nAnswer: *{VALUE_LABELS[AnswerValue(answer.value)]}* by <@{answer.answered_by}>"
+            f"\nAnswer: *{ANSWER_LABELS[AnswerValue(answer.value)]}* by <@{answer.answered_by}>"
             f", {slack_date(answer.answered_at)}"
         )
     else:
@@ -190,9 +189,7 @@ def status_blocks(state: ProjectState, doc_titles: dict[str, str]) -> list[Block
         + "\n".join(f"• {s.title}: {pct(s.score)} ({s.answered}/{s.total})" for s in r.sections)
     )
     kpi_lines = [
-        f"• *{escape(k.metric)}*: {k.baseline:g} → {k.target:g} {escape(k.unit)}".rstrip()
-        + (f", by {k.deadline:%Y-%m-%d}" if k.deadline else "")
-        + f" (<@{k.owner_id}>)"
+        f"• {kpi_text(k)}" + (f", by {k.deadline:%Y-%m-%d}" if k.deadline else "") + f" (<@{k.owner_id}>)"
         for k in state.kpis
     ] or ["• none recorded: use `/mlready checklist kpis`"]
     blocks += sections("*KPIs*\n" + "\n".join(kpi_lines))
@@ -257,11 +254,9 @@ def signoff_request_blocks(signoff: Signoff, state: ProjectState) -> list[Block]
     ]
     lines.append(
         "Problem statement agreed: "
-        + (VALUE_LABELS[AnswerValue(objective.value)] if objective else "not answered yet")
+        + (ANSWER_LABELS[AnswerValue(objective.value)] if objective else "not answered yet")
     )
-    kpis = [
-        f"• {escape(k.metric)}: {k.baseline:g} → {k.target:g} {escape(k.unit)}".rstrip() for k in state.kpis
-    ] or ["• no KPI recorded yet"]
+    kpis = [f"• {kpi_text(k)}" for k in state.kpis] or ["• no KPI recorded yet"]
     gaps = [f"• {escape(g.item.question)}" for g in r.gaps if g.item.id != "stakeholders.signoff"] or [
         "• none"
     ]

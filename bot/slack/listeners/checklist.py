@@ -186,10 +186,7 @@ def on_kpi_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
             ack(response_action="errors", errors={"metric": "This project is archived or no longer exists."})
             return
         add_kpi(session, project, kpi, user_id)
-        text = (
-            f"📈 <@{user_id}> recorded the KPI *{ui.escape(kpi.metric)}*: "
-            f"{kpi.baseline:g} → {kpi.target:g} {ui.escape(kpi.unit)}".rstrip()
-        )
+        text = f"📈 <@{user_id}> recorded the KPI {pb.kpi_text(kpi)}"
         services.outbox.add(
             session, replies.POST, project.team_id, {"channel": project.channel_id, "text": text}
         )
