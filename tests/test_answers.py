@@ -226,13 +226,16 @@ def test_cli_ask_json_and_errors(shipped_index: Path, tmp_path: Path) -> None:
     assert payload["answered"] is True
     assert payload["sources"][0]["category"] in {"stakeholders", "kpis"}
 
-    empty = _cli("ask", "  ", index_dir=shipped_index)
+    from tests.conftest import run_cli
+
+    empty = run_cli("ask", "  ", env={"MLREADY_INDEX_DIR": str(shipped_index)})
     assert empty.returncode == 2
     assert "question is empty" in empty.stderr
 
-    # A missing index is built on first use, with a message saying so.
+    # A missing index is built on first use, with a message saying so (in-process: the real
+    # start-up is covered by the subprocess above).
     fresh = tmp_path / "fresh-index"
-    first = _cli("ask", "what is the weather in Paris?", index_dir=fresh)
+    first = run_cli("ask", "what is the weather in Paris?", env={"MLREADY_INDEX_DIR": str(fresh)})
     assert first.returncode == 0, first.stderr
     assert "building it now" in first.stderr
     assert "Sorry, I can only help" in first.stdout

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -49,6 +52,28 @@ def split_text(text: str, limit: int = _SECTION_BUDGET) -> list[str]:
     if current:
         pieces.append(current)
     return [p for p in pieces if p.strip()] or [" "]
+
+
+class KpiFigures(Protocol):
+    metric: str
+    baseline: float
+    target: float
+    unit: str
+
+
+def kpi_text(kpi: KpiFigures) -> str:
+    """A KPI as every message shows it: *metric*: baseline → target unit (user text escaped)."""
+    return f"*{escape(kpi.metric)}*: {kpi.baseline:g} → {kpi.target:g} {escape(kpi.unit)}".rstrip()
+
+
+def slack_date(moment: datetime) -> str:
+    """A date Slack shows in each reader's timezone."""
+    ts = int(moment.timestamp())
+    return f"<!date^{ts}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def pct(value: float) -> str:
+    return f"{value:.0%}"
 
 
 def sections(text: str) -> list[Block]:

@@ -21,8 +21,7 @@ from bot.reminders.rules import BLOCKING_GAPS, KPI_MISSING, SIGNOFF_MISSING, Fin
 from bot.reminders.schedule import EXAMPLES, Schedule
 from bot.slack import action_values as av
 from bot.slack import ids
-from bot.slack.blocks import button, escape, fit, sections
-from bot.slack.project_blocks import slack_date
+from bot.slack.blocks import button, escape, fit, sections, slack_date
 
 RULE_TITLES = {
     KPI_MISSING: "KPI missing",

@@ -16,8 +16,8 @@ from bot.readiness import project_state
 from bot.reminders.delivery import Reminder, ReminderRun
 from bot.reminders.schedule import schedule_of
 from bot.slack import blocks as ui
-from bot.slack import project_blocks as pb
 from bot.slack import reminder_blocks as rb
+from bot.slack import signoff_blocks as sb
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class SlackMessenger:
                 state = project_state(session, project, self.checklist)
                 blocks = [
                     *ui.sections(rb.stakeholder_nudge(signoff.requested_by, project.name)),
-                    *pb.signoff_request_blocks(signoff, state),
+                    *sb.signoff_request_blocks(signoff, state),
                 ]
                 text = f"Reminder: sign-off requested for {project.name}"
             else:

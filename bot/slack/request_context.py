@@ -8,7 +8,7 @@ from __future__ import annotations
 from slack_bolt import Ack
 
 from bot.slack import blocks as ui
-from bot.slack import project_blocks as pb
+from bot.slack import checklist_blocks as cb
 
 
 def team_of(body: dict) -> str:
@@ -39,6 +39,6 @@ def ack_no_project(ack: Ack) -> None:
     """The answer to any project command in a channel (or DM) without a project."""
     ack(
         response_type="ephemeral",
-        blocks=ui.to_dicts(pb.no_project_blocks()),
+        blocks=ui.to_dicts(cb.no_project_blocks()),
         text="This channel has no ML project yet.",
     )

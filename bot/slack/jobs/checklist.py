@@ -9,7 +9,7 @@ from bot.db.locks import named_lock
 from bot.jobs import Claimed, RetryLater
 from bot.readiness import project_state
 from bot.slack import blocks as ui
-from bot.slack import project_blocks as pb
+from bot.slack import checklist_blocks as cb
 from bot.slack.jobs.context import JobContext
 from bot.slack.jobs.delivery import send_to_response_url, slack_error, to_slack, transient
 
@@ -31,7 +31,7 @@ def render(ctx: JobContext, job: Claimed) -> None:
         if project is None:
             return
         state = project_state(session, project, ctx.checklist)
-        blocks = pb.checklist_blocks(project, ctx.checklist, state, p["category"])
+        blocks = cb.checklist_blocks(project, ctx.checklist, state, p["category"])
         with to_slack(f"updating the checklist in channel {channel}"):
             ctx.client_for(job.team_id).chat_update(
                 channel=channel,
@@ -48,7 +48,7 @@ def post(ctx: JobContext, job: Claimed) -> None:
         if project is None:
             return
         state = project_state(session, project, ctx.checklist)
-        blocks = pb.checklist_blocks(project, ctx.checklist, state, p["category"])
+        blocks = cb.checklist_blocks(project, ctx.checklist, state, p["category"])
         name = project.name
     try:
         ctx.client_for(job.team_id).chat_postMessage(

@@ -6,7 +6,7 @@ from bot import projects
 from bot.commands import help_text
 from bot.jobs import Claimed
 from bot.readiness import project_state
-from bot.slack import project_blocks as pb
+from bot.slack import home_blocks as hb
 from bot.slack.jobs.context import JobContext
 from bot.slack.jobs.delivery import to_slack
 
@@ -20,7 +20,7 @@ def publish(ctx: JobContext, job: Claimed) -> None:
             project_state(session, p, ctx.checklist)
             for p in projects.user_projects(session, job.team_id, user_id)
         ]
-        view = pb.home_view(help_text(), states)
+        view = hb.home_view(help_text(), states)
     with to_slack(f"publishing App Home for user {user_id}"):
         ctx.client_for(job.team_id).views_publish(user_id=user_id, view=view.to_dict())
 

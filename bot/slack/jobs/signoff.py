@@ -7,7 +7,7 @@ from bot.db.models import Signoff
 from bot.jobs import Claimed
 from bot.readiness import project_state
 from bot.slack import blocks as ui
-from bot.slack import project_blocks as pb
+from bot.slack import signoff_blocks as sb
 from bot.slack.jobs.context import JobContext
 from bot.slack.jobs.delivery import to_slack
 
@@ -28,7 +28,7 @@ def send_request(ctx: JobContext, job: Claimed) -> None:
             with to_slack(f"the sign-off DM for project {project.id}"):
                 sent = client.chat_postMessage(
                     channel=signoff.stakeholder_id,
-                    blocks=ui.to_dicts(pb.signoff_request_blocks(signoff, state)),
+                    blocks=ui.to_dicts(sb.signoff_request_blocks(signoff, state)),
                     text=f"Sign-off requested for {ui.escape(project.name)}",
                 )
                 signoff.dm_channel, signoff.dm_ts = sent["channel"], sent["ts"]

@@ -20,8 +20,8 @@ from bot.db.models import Project
 from bot.readiness import AnswerError, add_kpi, parse_kpi, record_answer
 from bot.slack import action_values as av
 from bot.slack import blocks as ui
+from bot.slack import checklist_blocks as cb
 from bot.slack import ids
-from bot.slack import project_blocks as pb
 from bot.slack.jobs import checklist as checklist_jobs
 from bot.slack.jobs import replies
 from bot.slack.request_context import ack_no_project, message_of, modal_field, team_of, user_of
@@ -149,7 +149,7 @@ def on_why(services: Services, ack: Ack, body: dict, action: dict, respond: Resp
         replace_original=False,
         text=f"Why it matters: {ui.escape(item.question)}",
         blocks=ui.to_dicts(
-            pb.guidance_blocks(item, [services.docs[d] for d in item.docs if d in services.docs])
+            cb.guidance_blocks(item, [services.docs[d] for d in item.docs if d in services.docs])
         ),
     )
 
@@ -167,7 +167,7 @@ def on_kpi_open(
     # Only a checklist message is re-rendered after saving; an answer message stays as it is.
     channel, ts = message_of(body) if value.from_checklist else ("", "")
     # A trigger id is valid for 3 s only, so the modal opens here rather than in a job.
-    client.views_open(trigger_id=body["trigger_id"], view=pb.kpi_modal(project, channel, ts).to_dict())
+    client.views_open(trigger_id=body["trigger_id"], view=cb.kpi_modal(project, channel, ts).to_dict())
 
 
 def on_kpi_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
@@ -186,7 +186,7 @@ def on_kpi_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
             ack(response_action="errors", errors={"metric": "This project is archived or no longer exists."})
             return
         add_kpi(session, project, kpi, user_id)
-        text = f"📈 <@{user_id}> recorded the KPI {pb.kpi_text(kpi)}"
+        text = f"📈 <@{user_id}> recorded the KPI {ui.kpi_text(kpi)}"
         services.outbox.add(
             session, replies.POST, project.team_id, {"channel": project.channel_id, "text": text}
         )

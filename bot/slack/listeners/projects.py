@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot import projects
 from bot.readiness import project_state
 from bot.slack import blocks as ui
-from bot.slack import project_blocks as pb
+from bot.slack import status_blocks as stb
 from bot.slack.jobs import projects as project_jobs
 from bot.slack.request_context import ack_no_project
 
@@ -59,7 +59,7 @@ def handle_project_command(
             state = project_state(session, project, services.checklist)
             ack(
                 response_type="ephemeral",
-                blocks=ui.to_dicts(pb.project_blocks(state)),
+                blocks=ui.to_dicts(stb.project_blocks(state)),
                 text=f"Project {project.name}",
             )
     except projects.ProjectError as exc:
@@ -75,7 +75,7 @@ def handle_status_command(
             ack_no_project(ack)
             return
         state = project_state(session, project, services.checklist)
-        blocks = pb.status_blocks(state, services.doc_titles)
+        blocks = stb.status_blocks(state, services.doc_titles)
     ack(response_type="ephemeral", text=f"Readiness of {project.name}", blocks=ui.to_dicts(blocks))
 
 

@@ -16,7 +16,6 @@ from bot.reminders.schedule import RemindRequest, ScheduleError, apply_request, 
 from bot.slack import action_values as av
 from bot.slack import blocks as ui
 from bot.slack import ids
-from bot.slack import project_blocks as pb
 from bot.slack import reminder_blocks as rb
 from bot.slack.jobs import reminders as reminder_jobs
 from bot.slack.jobs import replies
@@ -75,7 +74,7 @@ def on_snooze(services: Services, ack: Ack, body: dict, action: dict, respond: R
             assert until is not None
             text = (
                 f"😴 <@{user_id}> snoozed reminders for *{ui.escape(project.name)}* until "
-                f"{pb.slack_date(until)}. `/mlready remind` shows or changes them."
+                f"{ui.slack_date(until)}. `/mlready remind` shows or changes them."
             )
             message = {"replace_original": True, "text": text}
             services.outbox.add(

@@ -18,7 +18,7 @@ from bot.readiness import project_state
 from bot.slack import action_values as av
 from bot.slack import blocks as ui
 from bot.slack import ids
-from bot.slack import project_blocks as pb
+from bot.slack import signoff_blocks as sb
 from bot.slack.jobs import signoff as signoff_jobs
 from bot.slack.request_context import ack_no_project, modal_field, team_of, user_of
 
@@ -85,7 +85,7 @@ def decide(
             {
                 "dm_channel": signoff.dm_channel,
                 "dm_ts": signoff.dm_ts,
-                "blocks": ui.to_dicts(pb.signoff_request_blocks(signoff, state)),
+                "blocks": ui.to_dicts(sb.signoff_request_blocks(signoff, state)),
                 "channel": project.channel_id,
                 "verdict": verdict,
             },
@@ -120,7 +120,7 @@ def on_changes(
             text=f"Only <@{signoff.stakeholder_id}> can answer this sign-off request.",
         )
         return
-    client.views_open(trigger_id=body["trigger_id"], view=pb.changes_modal(signoff).to_dict())
+    client.views_open(trigger_id=body["trigger_id"], view=sb.changes_modal(signoff).to_dict())
 
 
 def on_changes_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:

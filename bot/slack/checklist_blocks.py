@@ -1,0 +1,189 @@
+"""Block Kit for the checklist screen: the checklist message, "Why it matters", the KPI modal,
+and the reply in a channel without a project."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.checklist import ANSWER_LABELS, AnswerValue, Checklist, ChecklistItem
+from bot.db.models import Project
+from bot.readiness import ProjectState
+from bot.slack import action_values as av
+from bot.slack import ids
+from bot.slack.blocks import button, escape, fit, kpi_text, pct, sections, slack_date
+from bot.slack.signoff_blocks import SIGNOFF_LABELS
+from indexer.chunking import split_sections
+from indexer.knowledge import KnowledgeDoc
+
+ANSWER_BUTTONS = list(ANSWER_LABELS.items())
+
+
+def _item_line(item: ChecklistItem, state: ProjectState) -> str:
+    badge = "🚧 " if item.blocking else ""
+    text = f"{badge}*{escape(item.question)}*\n_{escape(item.help)}_"
+    answer = state.answers.get(item.id)
+    if item.kind == "kpi":
+        if state.kpis:
+            k = state.kpis[-1]
+            text += f"\n✅ KPI: {kpi_text(k)} (owner <@{k.owner_id}>)"
+        else:
+            text += "\n⚠️ No KPI recorded yet."
+    elif item.kind == "signoff":
+        text += f"\nSign-off: *{SIGNOFF_LABELS[state.signoff]}*"
+        if state.latest_signoff is not None:
+            text += f" (<@{state.latest_signoff.stakeholder_id}>)"
+    elif answer is not None:
+        text += (
+            f"\nAnswer: *{ANSWER_LABELS[AnswerValue(answer.value)]}* by <@{answer.answered_by}>"
+            f", {slack_date(answer.answered_at)}"
+        )
+    else:
+        text += "\nNot answered yet."
+    return text
+
+
+def _item_actions(item: ChecklistItem, project: Project, state: ProjectState) -> ActionsBlock:
+    current = state.answers.get(item.id)
+    elements = []
+    if item.kind == "yesno":
+        for value, label in ANSWER_BUTTONS:
+            chosen = current is not None and current.value == value.value
+            elements.append(
+                button(
+                    label,
+                    f"{ids.CHECKLIST_ANSWER}_{value.value}",
+                    av.ChecklistAnswer(project=project.id, item=item.id, answer=value.value).value(),
+                    style="primary" if chosen else None,
+                )
+            )
+    elif item.kind == "kpi":
+        elements.append(
+            button(
+                "Define KPI" if not state.kpis else "Add another KPI",
+                ids.KPI_OPEN,
+                av.KpiOpen(project=project.id, from_checklist=True).value(),
+                style="primary",
+            )
+        )
+    elements.append(
+        button(
+            "Why it matters", ids.CHECKLIST_WHY, av.ChecklistItemRef(project=project.id, item=item.id).value()
+        )
+    )
+    return ActionsBlock(block_id=item.id, elements=elements)
+
+
+def checklist_blocks(
+    project: Project, checklist: Checklist, state: ProjectState, category: str
+) -> list[Block]:
+    """One section of the checklist at a time, with buttons to move between sections."""
+    section = checklist.section(category) or checklist.sections[0]
+    r = state.readiness
+    scores = {s.category: s for s in r.sections}
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Readiness checklist: {project.name}"[:150]),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{r.answered}/{r.total} answered · score *{pct(r.overall)}* "
+                    f"(weakest: {r.weakest}) · {state.band} · {len(r.gaps)} blocking gap(s)"
+                )
+            ]
+        ),
+        ActionsBlock(
+            block_id="checklist_nav",
+            elements=[
+                button(
+                    f"{s.title} {pct(scores[s.category].score)}",
+                    f"{ids.CHECKLIST_PAGE}_{s.category}",
+                    av.ChecklistPage(project=project.id, category=s.category).value(),
+                    style="primary" if s.category == section.category else None,
+                )
+                for s in checklist.sections
+            ][:25],
+        ),
+        DividerBlock(),
+        SectionBlock(
+            text=MarkdownTextObject(text=f"*{escape(section.title)}*: {pct(scores[section.category].score)}")
+        ),
+    ]
+    for item in section.items:
+        blocks += sections(_item_line(item, state))
+        blocks.append(_item_actions(item, project, state))
+    return fit(blocks)
+
+
+def no_project_blocks() -> list[Block]:
+    return sections(
+        "This channel has no ML project yet. Create one with "
+        "`/mlready project create <name>`, then run `/mlready checklist`."
+    )
+
+
+def kpi_modal(project: Project, channel_id: str, message_ts: str) -> View:
+    def text_input(block_id: str, label: str, placeholder: str, optional: bool = False) -> InputBlock:
+        return InputBlock(
+            block_id=block_id,
+            label=label,
+            optional=optional,
+            element=PlainTextInputElement(action_id="value", placeholder=placeholder),
+        )
+
+    return View(
+        type="modal",
+        callback_id=ids.KPI_MODAL,
+        title="Define a KPI",
+        submit="Save",
+        close="Cancel",
+        private_metadata=av.KpiModal(
+            project=project.id, channel=channel_id or None, ts=message_ts or None
+        ).value(),
+        blocks=[
+            text_input("metric", "Metric", "e.g. monthly churn rate"),
+            text_input("baseline", "Baseline (today)", "e.g. 4.2"),
+            text_input("target", "Target", "e.g. 3.5"),
+            text_input("unit", "Unit", "e.g. %", optional=True),
+            InputBlock(
+                block_id="deadline",
+                label="Deadline",
+                optional=True,
+                element=DatePickerElement(action_id="value"),
+            ),
+            InputBlock(
+                block_id="owner", label="Owner", optional=True, element=UserSelectElement(action_id="value")
+            ),
+        ],
+    )
+
+
+def guidance_blocks(item: ChecklistItem, docs: list[KnowledgeDoc]) -> list[Block]:
+    """The linked guidance: each document's introduction and its first steps."""
+    blocks: list[Block] = sections(f"*Why it matters:* {escape(item.question)}\n_{escape(item.help)}_")
+    for doc in docs[:2]:
+        parts = {s.heading: s.units for s in split_sections(doc.body)}
+        intro = " ".join(next(iter(parts.values()), ())[:2])
+        steps = "\n".join(f"• {escape(u)}" for u in parts.get("What to do", ())[:3])
+        blocks += sections(
+            f"*{escape(doc.meta.title)}*\n{escape(intro)}" + (f"\n*What to do*\n{steps}" if steps else "")
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text="Ask me more, e.g. `/mlready ask " + escape(item.question[:80]) + "`")
+            ]
+        )
+    )
+    return fit(blocks)
