@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -207,33 +204,22 @@ def test_summary_is_attached_only_when_the_function_returns_one(engine) -> None:
     assert len(seen) == 1  # declines are never summarised
 
 
-def _cli(*args: str, index_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MLREADY_INDEX_DIR=str(index_dir))
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_cli_ask_json_and_errors(shipped_index: Path, tmp_path: Path) -> None:
-    result = _cli("ask", "how do we get stakeholder sign-off on our KPIs?", "--json", index_dir=shipped_index)
+    """In-process; `mlready chat` and `mlready serve` run as real processes in their own tests."""
+    from tests.conftest import run_cli
+
+    index = {"MLREADY_INDEX_DIR": str(shipped_index)}
+    result = run_cli("ask", "how do we get stakeholder sign-off on our KPIs?", "--json", env=index)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["answered"] is True
     assert payload["sources"][0]["category"] in {"stakeholders", "kpis"}
 
-    from tests.conftest import run_cli
-
-    empty = run_cli("ask", "  ", env={"MLREADY_INDEX_DIR": str(shipped_index)})
+    empty = run_cli("ask", "  ", env=index)
     assert empty.returncode == 2
     assert "question is empty" in empty.stderr
 
-    # A missing index is built on first use, with a message saying so (in-process: the real
-    # start-up is covered by the subprocess above).
+    # A missing index is built on first use, with a message saying so.
     fresh = tmp_path / "fresh-index"
     first = run_cli("ask", "what is the weather in Paris?", env={"MLREADY_INDEX_DIR": str(fresh)})
     assert first.returncode == 0, first.stderr
