@@ -201,8 +201,7 @@ def rank_guides(hits: list[Hit]) -> list[_Ranked]:
 @dataclass(frozen=True)
 class _Candidate:
     row: int  # unit row in the index
-    value: float  # similarity plus section fit
-    similarity: float
+    value: float  # similarity plus section fit and position
 
 
 def best_lines(searcher: Searcher, doc_id: str, query_vec: np.ndarray, intent: Intent) -> list[_Candidate]:
@@ -225,7 +224,6 @@ def best_lines(searcher: Searcher, doc_id: str, query_vec: np.ndarray, intent: I
             float(sim)
             + fit.get(stored.units[row].section, 0.0)
             - POSITION_DECAY * position_of(stored.units[row].id),
-            float(sim),
         )
         for row, sim in zip(rows, sims, strict=True)
     ]

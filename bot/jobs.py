@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -272,7 +273,7 @@ class JobRunner:
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """True once no job is waiting or running (in any process sharing the database)."""
-        deadline = None if timeout is None else _monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
                 if self.outstanding() == 0:
@@ -281,7 +282,7 @@ class JobRunner:
                             return True
             except SQLAlchemyError:
                 pass
-            if deadline is not None and _monotonic() >= deadline:
+            if deadline is not None and time.monotonic() >= deadline:
                 return False
             with self._wake:
                 self._wake.wait(0.05)
@@ -297,8 +298,8 @@ class JobRunner:
                 t.join(timeout=5)
 
     def _drain(self, timeout: float) -> None:
-        deadline = _monotonic() + timeout
-        while _monotonic() < deadline:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             try:
                 with self.db.session() as session:
                     due = session.scalar(select(func.count()).select_from(Job).where(_claimable(utcnow())))
@@ -316,9 +317,3 @@ class JobRunner:
                 continue
             with self._wake:
                 self._wake.wait(0.05)
-
-
-def _monotonic() -> float:
-    import time
-
-    return time.monotonic()

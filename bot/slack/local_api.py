@@ -39,6 +39,7 @@ class _Fault:
     status: int
     retry_after: int | None
     remaining: int
+    error: str | None = None  # Slack's own refusal: HTTP 200 with ok=false and this error
 
 
 class LocalSlackAPI:
@@ -142,9 +143,18 @@ class LocalSlackAPI:
         return self.url.replace("/api/", f"/response/{name}")
 
     # fault injection
-    def fail_next(self, method: str, status: int = 429, times: int = 1, retry_after: int | None = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        times: int = 1,
+        retry_after: int | None = 1,
+        error: str | None = None,
+    ) -> None:
+        """The next `times` calls of `method` fail: with HTTP `status`, or with `error` (such as
+        "not_in_channel") in an HTTP 200 body, as Slack refuses a call it understood."""
         with self._lock:
-            self._faults.append(_Fault(method, status, retry_after if status == 429 else None, times))
+            self._faults.append(_Fault(method, status, retry_after if status == 429 else None, times, error))
 
     def fail_for(self, seconds: float, status: int = 500) -> None:
         """Answer every call (Web API and response URLs) with `status` for `seconds` from now."""
@@ -202,6 +212,10 @@ class LocalSlackAPI:
             for fault in self._faults:
                 if fault.method in (method, "*") and fault.remaining > 0:
                     fault.remaining -= 1
+                    if fault.error:
+                        self.calls.append(Call(f"{method}!{fault.error}", params))
+                        self._lock.notify_all()
+                        return 200, {}, {"ok": False, "error": fault.error}
                     self.calls.append(Call(f"{method}!{fault.status}", params))
                     self._lock.notify_all()
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}

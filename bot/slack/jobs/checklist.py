@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
-
 from bot import projects
 from bot.db.locks import named_lock
-from bot.jobs import Claimed, RetryLater
+from bot.jobs import Claimed
 from bot.readiness import project_state
 from bot.slack import blocks as ui
 from bot.slack import checklist_blocks as cb
 from bot.slack.jobs.context import JobContext
-from bot.slack.jobs.delivery import send_to_response_url, slack_error, to_slack, transient
+from bot.slack.jobs.delivery import to_slack
 
 POST = "checklist.post"
 RENDER = "checklist.render"
@@ -50,23 +48,12 @@ def post(ctx: JobContext, job: Claimed) -> None:
         state = project_state(session, project, ctx.checklist)
         blocks = cb.checklist_blocks(project, ctx.checklist, state, p["category"])
         name = project.name
-    try:
+    with to_slack(
+        f"posting the checklist to channel {p['channel']}", p.get("response_url"), "post in this channel"
+    ):
         ctx.client_for(job.team_id).chat_postMessage(
             channel=p["channel"], text=f"Readiness checklist: {ui.escape(name)}", blocks=ui.to_dicts(blocks)
         )
-    except SlackApiError as exc:
-        if transient(exc):
-            raise RetryLater(f"posting the checklist to channel {p['channel']}: {slack_error(exc)}") from exc
-        if p.get("response_url"):
-            send_to_response_url(
-                p["response_url"],
-                {
-                    "response_type": "ephemeral",
-                    "text": f"I could not post in this channel ({slack_error(exc)}). "
-                    "Invite me with `/invite @mlready` and retry.",
-                },
-                f"telling the user in channel {p['channel']}",
-            )
 
 
 HANDLERS = {POST: post, RENDER: render}

@@ -22,14 +22,22 @@ def transient(exc: Exception) -> bool:
 
 
 @contextlib.contextmanager
-def to_slack(what: str) -> Iterator[None]:
-    """Around one Slack call of a job: transient failures retry the job, others are logged."""
+def to_slack(what: str, tell: str | None = None, could_not: str = "") -> Iterator[None]:
+    """Around one Slack call of a job: transient failures retry the job, others are logged and,
+    with a response URL in `tell`, the user hears "I could not <could_not>" and what to do."""
     try:
         yield
     except (SlackApiError, SlackClientError, OSError) as exc:
         if transient(exc):
             raise RetryLater(f"{what}: {exc.__class__.__name__}") from exc
         log.error("%s failed: %s", what, exc)
+        if tell and isinstance(exc, SlackApiError):
+            message = {
+                "response_type": "ephemeral",
+                "text": f"I could not {could_not} ({slack_error(exc)}). "
+                "Invite me with `/invite @mlready` and retry.",
+            }
+            send_to_response_url(tell, message, f"telling the user after {what}")
 
 
 def slack_error(exc: SlackApiError) -> str:
