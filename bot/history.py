@@ -27,10 +27,6 @@ def event_id_of(body: dict) -> str | None:
     return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 64 else None
 
 
-def event_seen(session: Session, event_id: str) -> bool:
-    return session.get(ProcessedEvent, event_id) is not None
-
-
 def remember_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> None:
     stmt = (
         dialect_insert(session, AnsweredThread)

@@ -6,10 +6,9 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import history
 from bot.answers import AnswerEngine
 from bot.db.session import Database
 from bot.jobs import JobRunner
@@ -36,8 +35,6 @@ from bot.slack.reminders import SlackMessenger
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
-
-HANDLED_EVENTS = {"message", "app_mention", "app_home_opened"}
 
 
 def build_app(
@@ -83,20 +80,9 @@ def build_app(
     register_handlers(services.jobs, context, services.answers)
     services.jobs.start()
 
-    @app.middleware
-    def skip_retried_events(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        """A retried delivery (X-Slack-Retry-Num) of an event already handled is acked only.
-        Listeners record the event id in the transaction that stores their job, so an event whose
-        handling failed is not marked and Slack's retry is handled."""
-        event_id = history.event_id_of(body)
-        if event_id is not None and (body.get("event") or {}).get("type") in HANDLED_EVENTS:
-            with db.session() as session:
-                seen = history.event_seen(session, event_id)
-            if seen:
-                log.info("skipping event %s delivered again", event_id)
-                return BoltResponse(status=200, body="")
-        return next()
-
+    # A retried delivery of an event (X-Slack-Retry-Num) is recognised by the listener that
+    # handles it: it records the event id in the transaction that stores its job, so an event
+    # whose handling failed is not marked, and a retry of one that was handled stores nothing.
     reminders.register(app, services)
     messages.register(app, services)
     commands.register(app, services)

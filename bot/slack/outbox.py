@@ -3,6 +3,8 @@ listener's own transaction, with the local workers woken once it commits."""
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,8 @@ from bot import history
 from bot.db.session import Database
 from bot.jobs import JobRunner, QueueFull, enqueue
 from bot.slack.answering import QUESTION, Asked
+
+log = logging.getLogger(__name__)
 
 
 class Outbox:
@@ -52,7 +56,8 @@ class Outbox:
             with self.db.session() as session:
                 event_id = history.event_id_of(body)
                 if event_id is not None and not history.claim_event(session, event_id, asked.team_id):
-                    return True  # a retried delivery that raced the first one: already stored
+                    log.info("skipping event %s delivered again", event_id)
+                    return True  # a retried delivery: its question is already stored
                 self.add(session, QUESTION, asked.team_id, asked.payload(), bounded=True)
         except QueueFull:
             return False
