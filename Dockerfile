@@ -43,6 +43,7 @@ RUN python -c "import tomllib; deps = tomllib.load(open('/tmp/src/pyproject.toml
 COPY README.md /tmp/src/
 COPY bot /tmp/src/bot
 COPY indexer /tmp/src/indexer
+COPY fake_slack /tmp/src/fake_slack
 COPY knowledge /tmp/src/knowledge
 RUN pip install --no-deps /tmp/src \
     && rm -rf /tmp/src \

@@ -144,10 +144,11 @@ def bench_builds(embedder, settings: Settings) -> dict:
 def bench_large(embedder, target_chunks: int = 5000) -> dict:
     """A generated corpus of about 5,000 chunks, made of the shipped sentences reshuffled."""
     from indexer.chunking import chunk_document
-    from indexer.knowledge import CATEGORIES, load_documents, shipped_knowledge_dir
+    from indexer.knowledge import load_documents, shipped_categories, shipped_knowledge_dir
     from indexer.store import build_index
 
     rng = random.Random(7)
+    categories = list(shipped_categories())
     real = load_documents([shipped_knowledge_dir()])
     sentences = [u.text for d in real for u in chunk_document(d)[0] if len(u.text.split()) > 6]
     tmp = Path(tempfile.mkdtemp(prefix="mlready-large-"))
@@ -159,7 +160,7 @@ def bench_large(embedder, target_chunks: int = 5000) -> dict:
                 body.append(f"\n## Section {s}\n" + " ".join(rng.sample(sentences, 5)))
             (tmp / f"gen-{n:04d}.md").write_text(
                 f"---\nid: gen-{n:04d}\ntitle: Generated playbook {n}\n"
-                f"category: {CATEGORIES[n % len(CATEGORIES)]}\n"
+                f"category: {categories[n % len(categories)]}\n"
                 f"tags: [bench]\nchecklist_items: []\nsources:\n  - generated\n---\n" + "\n".join(body) + "\n"
             )
         docs = load_documents([tmp])
@@ -181,7 +182,7 @@ def bench_startup(mlready: list[str], env: dict, work: Path) -> dict:
     from bot.checklist import load_shipped_checklist
     from bot.db.migrate import open_database
     from bot.projects import create_project
-    from bot.readiness import record_answer
+    from bot.readiness import record_response
 
     db = open_database(env["MLREADY_DATABASE_URL"])
     checklist = load_shipped_checklist()
@@ -189,7 +190,7 @@ def bench_startup(mlready: list[str], env: dict, work: Path) -> dict:
         project = create_project(session, "T1", "C1", "U1", "Bench project")
         for item in checklist.items():
             if item.kind == "yesno":
-                record_answer(session, project, checklist, item.id, "partial", "U1")
+                record_response(session, project, checklist, item.id, "partial", "U1")
     db.dispose()
     return {
         "help_s": timed_subprocess([*mlready, "--help"], env, runs=7),

@@ -7,7 +7,7 @@ Run from the repository root (about 3 minutes on 2 cores, index build included):
 It starts everything it needs on loopback and removes it afterwards:
 - a private PostgreSQL 15 instance (initdb + pg_ctl into a temporary folder, on a free port, as
   the `postgres` OS user when run as root); the shared server on port 5432 is never touched;
-- the local Slack Web API as its own process (`python -m bot.slack.local_api`), driven through
+- the local Slack Web API as its own process (`python -m fake_slack.web_api`), driven through
   its control API (`/_control/calls`, `/_control/fail`);
 - the index, built once with `mlready index` (or `--index DIR` to reuse one);
 - three replicas, `python -m bot.cli serve --http --port P`, sharing the database and the index.
@@ -62,7 +62,8 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bot.evaluation import percentile  # noqa: E402
-from bot.slack import ids, payloads  # noqa: E402
+from bot.slack import ids  # noqa: E402
+from fake_slack import payloads  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PY = sys.executable
@@ -192,13 +193,13 @@ class PrivatePostgres:
 
 
 class FakeSlack:
-    """bot/slack/local_api.py as its own process, read and steered through its control API."""
+    """fake_slack/web_api.py as its own process, read and steered through its control API."""
 
     def __init__(self, work: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/"
         self.proc = subprocess.Popen(
-            [PY, "-m", "bot.slack.local_api", "--port", str(self.port), "--team", TEAM],
+            [PY, "-m", "fake_slack.web_api", "--port", str(self.port), "--team", TEAM],
             env=base_env(),
             cwd=work,
             stdout=subprocess.DEVNULL,
@@ -563,8 +564,8 @@ def check_phase(
     )
     history = dict(
         pg.query(
-            "SELECT answered_by, count(*) FROM answer_history WHERE project_id = %s AND answered_by LIKE %s "
-            "GROUP BY answered_by",
+            "SELECT responded_by, count(*) FROM checklist_response_history "
+            "WHERE project_id = %s AND responded_by LIKE %s GROUP BY responded_by",
             (project_id, f"UC{phase}%"),
         )
     )
@@ -636,11 +637,11 @@ def final_render_matches(slack: FakeSlack, pg: PrivatePostgres, project_id: int,
             if block.get("type") != "actions" or block.get("block_id") == "checklist_nav":
                 continue
             shown = [
-                e["action_id"].removeprefix(f"{ids.CHECKLIST_ANSWER}_")
+                e["action_id"].removeprefix(f"{ids.CHECKLIST_RESPONSE}_")
                 for e in block.get("elements", [])
-                if e.get("style") == "primary" and e["action_id"].startswith(ids.CHECKLIST_ANSWER)
+                if e.get("style") == "primary" and e["action_id"].startswith(ids.CHECKLIST_RESPONSE)
             ]
-            if not any(e["action_id"].startswith(ids.CHECKLIST_ANSWER) for e in block.get("elements", [])):
+            if not any(e["action_id"].startswith(ids.CHECKLIST_RESPONSE) for e in block.get("elements", [])):
                 continue
             checked += 1
             if shown != ([stored[block["block_id"]]] if block["block_id"] in stored else []):
@@ -738,7 +739,7 @@ class Bench:
             ts = f"17000{k:05d}.000100"  # each checklist message gets its own ts, as in Slack
             for block in post["params"]["blocks"]:
                 for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                    if element.get("action_id", "").startswith(f"{ids.CHECKLIST_ANSWER}_"):
+                    if element.get("action_id", "").startswith(f"{ids.CHECKLIST_RESPONSE}_"):
                         buttons.append((ts, element["action_id"], element["value"]))
         self.messages = [f"17000{k:05d}.000100" for k in range(len(posts))]
         log(f"project {project_id} with {len(buttons)} answer buttons on {len(posts)} checklist messages")
@@ -787,7 +788,7 @@ class Bench:
             f"{asks['delivered_exactly_once']}/{asks['sent']}",
         )
         self.check(
-            "load: every acknowledged click has exactly one answer_history row",
+            "load: every acknowledged click has exactly one checklist_response_history row",
             clicks["stored_exactly_once"] == clicks["acked"] == clicks["sent"] and not clicks["duplicated"],
             f"{clicks['stored_exactly_once']}/{clicks['sent']}",
         )

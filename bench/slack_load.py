@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.evaluation import percentile
-from bot.slack import payloads
-from bot.slack.local_api import LocalSlackAPI
+from fake_slack import payloads
+from fake_slack.web_api import LocalSlackAPI
 
 SECRET = "bench-secret"
 REQUESTS = 100

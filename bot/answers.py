@@ -24,7 +24,7 @@ import numpy as np
 from bot.checklist import Checklist, ChecklistItem
 from bot.intent import Intent, classify, split_parts
 from indexer.embedding import MAX_QUERY_CHARS, Embedder
-from indexer.knowledge import CATEGORY_TITLES
+from indexer.knowledge import category_title
 from indexer.retriever import Retriever
 from indexer.search import Hit, Searcher
 
@@ -485,10 +485,6 @@ class AnswerEngine:
             related=close[:MAX_RELATED] if near else [],
             ranked_categories=ranked_categories,
         )
-
-
-def category_title(slug: str) -> str:
-    return CATEGORY_TITLES.get(slug, slug)
 
 
 def format_text(answer: Answer) -> str:

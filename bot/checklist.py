@@ -17,28 +17,28 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indexer.errors import KnowledgeError
-from indexer.knowledge import CATEGORIES, CHECKLIST_ID_RE, Category, KnowledgeDoc
+from indexer.knowledge import CHECKLIST_ID_RE, KnowledgeDoc, check_category, load_categories
 
 
-class AnswerValue(StrEnum):
+class ResponseValue(StrEnum):
     yes = "yes"
     partial = "partial"
     no = "no"
     na = "n-a"
 
 
-# How an answer is named wherever it is shown (buttons, status, reports).
-ANSWER_LABELS: dict[AnswerValue, str] = {
-    AnswerValue.yes: "Yes",
-    AnswerValue.partial: "Partial",
-    AnswerValue.no: "No",
-    AnswerValue.na: "N/A",
+# How a response is named wherever it is shown (buttons, status, reports).
+RESPONSE_LABELS: dict[ResponseValue, str] = {
+    ResponseValue.yes: "Yes",
+    ResponseValue.partial: "Partial",
+    ResponseValue.no: "No",
+    ResponseValue.na: "N/A",
 }
 
-POINTS: dict[AnswerValue, float] = {
-    AnswerValue.yes: 1.0,
-    AnswerValue.partial: 0.5,
-    AnswerValue.no: 0.0,
+POINTS: dict[ResponseValue, float] = {
+    ResponseValue.yes: 1.0,
+    ResponseValue.partial: 0.5,
+    ResponseValue.no: 0.0,
 }
 
 
@@ -63,7 +63,7 @@ class ChecklistItem(BaseModel):
 class ChecklistSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    category: Category
+    category: str = Field(min_length=1, max_length=40)
     title: str
     items: list[ChecklistItem] = Field(min_length=1)
 
@@ -107,7 +107,9 @@ def load_checklist(path: Path) -> Checklist:
         raise KnowledgeError(path, _field_path(raw, err["loc"]), err["msg"]) from None
     seen_sections: set[str] = set()
     seen_items: set[str] = set()
+    known = load_categories([path.parent])
     for s_index, section in enumerate(checklist.sections):
+        check_category(path, f"sections.{s_index}.category", section.category, known)
         if section.category in seen_sections:
             raise KnowledgeError(
                 path, f"sections.{s_index}.category", f"duplicate section '{section.category}'"
@@ -167,7 +169,7 @@ class SectionScore:
 @dataclass(frozen=True)
 class Gap:
     item: ChecklistItem
-    answer: AnswerValue | None
+    response: ResponseValue | None
 
 
 @dataclass(frozen=True)
@@ -180,20 +182,20 @@ class Readiness:
     total: int
 
 
-def score(checklist: Checklist, answers: Mapping[str, AnswerValue]) -> Readiness:
+def score(checklist: Checklist, responses: Mapping[str, ResponseValue]) -> Readiness:
     sections: list[SectionScore] = []
     gaps: list[Gap] = []
     for section in checklist.sections:
         points, counted, answered = 0.0, 0, 0
         for item in section.items:
-            value = answers.get(item.id)
+            value = responses.get(item.id)
             if value is not None:
                 answered += 1
-            if value == AnswerValue.na:
+            if value == ResponseValue.na:
                 continue
             counted += 1
             points += POINTS.get(value, 0.0) if value is not None else 0.0
-            if item.blocking and value in (None, AnswerValue.no):
+            if item.blocking and value in (None, ResponseValue.no):
                 gaps.append(Gap(item, value))
         section_score = points / counted if counted else 1.0
         sections.append(
@@ -210,10 +212,14 @@ def score(checklist: Checklist, answers: Mapping[str, AnswerValue]) -> Readiness
     )
 
 
-def load_shipped_checklist() -> Checklist:
+def shipped_checklist_path() -> Path:
     from indexer.knowledge import shipped_knowledge_dir
 
-    return load_checklist(shipped_knowledge_dir() / "checklist.yaml")
+    return shipped_knowledge_dir() / "checklist.yaml"
 
 
-__all__ = ["CATEGORIES", "AnswerValue", "Checklist", "Readiness", "load_checklist", "score"]
+def load_shipped_checklist() -> Checklist:
+    return load_checklist(shipped_checklist_path())
+
+
+__all__ = ["Checklist", "Readiness", "ResponseValue", "load_checklist", "score"]

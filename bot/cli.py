@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from indexer.errors import MlreadyError
+from bot.errors import USER_ERRORS, MlreadyError
 from indexer.retriever import Retriever
 
 app = typer.Typer(
@@ -146,7 +146,7 @@ def evaluate_cmd(
 @app.command()
 def chat() -> None:
     """Try mlready without Slack: the real app against a local stand-in for Slack."""
-    from bot.slack.console import run_console
+    from fake_slack.console import run_console
 
     interactive = sys.stdin.isatty()
 
@@ -224,7 +224,7 @@ def remind(
         outcomes = run.dry_run(moment)
     else:
         from bot.slack.oauth import client_factory
-        from bot.slack.reminders import SlackMessenger
+        from bot.slack.reminder_scheduler import SlackMessenger
 
         clients = client_factory(settings, db.engine)
         run.messenger = SlackMessenger(clients, db, kb.checklist, {d.id: d.meta.title for d in kb.docs})
@@ -294,13 +294,14 @@ def report(
         ProjectReportFormat, typer.Option("--format", help="md, csv or json.")
     ] = ProjectReportFormat.md,
 ) -> None:
-    """Export a project's answers, history, KPIs and sign-offs."""
+    """Export a project's checklist responses, history, KPIs and sign-offs."""
     from bot import project_report
-    from bot.checklist import load_shipped_checklist
+    from bot.checklist import load_checklist
     from bot.db.migrate import open_database
     from bot.projects import find_by_name
 
-    db = open_database(_settings().database_url)
+    settings = _settings()
+    db = open_database(settings.database_url)
     with db.session() as session:
         found = find_by_name(session, project, workspace)
         if not found:
@@ -316,13 +317,16 @@ def report(
                 f"({', '.join(sorted(teams))}); add --workspace TEAM_ID"
             )
         chosen = next((p for p in reversed(found) if p.archived_at is None), found[-1])
-        typer.echo(project_report.render(session, chosen, load_shipped_checklist(), fmt.value), nl=False)
+        typer.echo(
+            project_report.render(session, chosen, load_checklist(settings.checklist_path), fmt.value),
+            nl=False,
+        )
 
 
 def main() -> None:
     try:
         app()
-    except MlreadyError as exc:
+    except USER_ERRORS as exc:
         _err(f"error: {exc}")
         sys.exit(1)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.answers import WHAT_TO_DO, AnswerEngine
-from indexer.errors import MlreadyError
-from indexer.knowledge import Category
+from bot.errors import MlreadyError
+from indexer.knowledge import shipped_categories
 from indexer.retriever import Retriever
 
 
@@ -21,10 +21,18 @@ class EvalQuestion(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field(min_length=1)
-    cats: list[Category] = Field(default_factory=list)
+    cats: list[str] = Field(default_factory=list)
     expect: Literal["none"] | None = None
     # Ids of the lines an expert would quote ("<doc>#what-to-do-2"), for ideal_recall.
     ideal: list[str] = Field(default_factory=list)
+
+    @field_validator("cats")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = [c for c in value if c not in shipped_categories()]
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}; use those in knowledge/categories.yaml")
+        return value
 
     @model_validator(mode="after")
     def _one_of(self) -> EvalQuestion:

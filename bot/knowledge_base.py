@@ -11,10 +11,11 @@ from pathlib import Path
 
 from bot.answers import Answer, AnswerEngine
 from bot.checklist import Checklist, load_checklist, validate_links
+from bot.errors import USER_ERRORS
 from bot.settings import Settings
 from indexer.embedding import Embedder
-from indexer.errors import IndexMissingError, MlreadyError
-from indexer.knowledge import KnowledgeDoc, load_documents, shipped_knowledge_dir
+from indexer.errors import IndexMissingError
+from indexer.knowledge import KnowledgeDoc, load_documents
 from indexer.retriever import Retriever
 from indexer.search import Searcher
 from indexer.store import (
@@ -37,7 +38,7 @@ class KnowledgeBase:
 
 def load_knowledge(settings: Settings, extra: list[Path] | None = None) -> KnowledgeBase:
     """Every document and the checklist, validated together; raises KnowledgeError."""
-    checklist_path = shipped_knowledge_dir() / "checklist.yaml"
+    checklist_path = settings.checklist_path
     checklist = load_checklist(checklist_path)
     docs = load_documents(settings.all_knowledge_dirs(extra))
     validate_links(checklist, docs, checklist_path)
@@ -95,7 +96,7 @@ class ReloadingEngine(AnswerEngine):
             try:
                 stored = load_index(self.index_dir, expected_model=self.embedder.name)
                 check_dimension(stored, self.embedder)
-            except MlreadyError as exc:
+            except USER_ERRORS as exc:
                 log.error(
                     "the new index %s could not be loaded; answering from the previous one: %s", current, exc
                 )
@@ -123,7 +124,7 @@ def open_engine(
         build(settings, embedder)
         stored = load_index(settings.index_dir, expected_model=embedder.name)
     check_dimension(stored, embedder)
-    checklist = load_checklist(shipped_knowledge_dir() / "checklist.yaml")
+    checklist = load_checklist(settings.checklist_path)
     return ReloadingEngine(
         settings, embedder, stored, checklist=checklist, summarize=summary_function(settings, embedder)
     )

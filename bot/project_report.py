@@ -1,4 +1,4 @@
-"""A project's answers, history, KPIs and sign-offs as Markdown, CSV or JSON."""
+"""A project's checklist responses, history, KPIs and sign-offs as Markdown, CSV or JSON."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.checklist import ANSWER_LABELS, Checklist
-from bot.db.models import AnswerHistory, Project
+from bot.checklist import RESPONSE_LABELS, Checklist
+from bot.db.models import Project, ResponseHistory
 from bot.readiness import ProjectState, project_state, signoffs_of
 
-VALUE_LABELS = {value.value: label for value, label in ANSWER_LABELS.items()}
+VALUE_LABELS = {value.value: label for value, label in RESPONSE_LABELS.items()}
 
 
 def _iso(moment: datetime | None) -> str:
@@ -24,7 +24,7 @@ def _iso(moment: datetime | None) -> str:
 def report_data(session: Session, project: Project, checklist: Checklist) -> dict:
     state = project_state(session, project, checklist)
     history = session.scalars(
-        select(AnswerHistory).where(AnswerHistory.project_id == project.id).order_by(AnswerHistory.id)
+        select(ResponseHistory).where(ResponseHistory.project_id == project.id).order_by(ResponseHistory.id)
     )
     return {
         "project": {
@@ -48,8 +48,10 @@ def report_data(session: Session, project: Project, checklist: Checklist) -> dic
                 "item": item.id,
                 "question": item.question,
                 "value": state.values[item.id].value if item.id in state.values else "",
-                "answered_by": state.answers[item.id].answered_by if item.id in state.answers else "",
-                "answered_at": _iso(state.answers[item.id].answered_at) if item.id in state.answers else "",
+                "answered_by": state.responses[item.id].responded_by if item.id in state.responses else "",
+                "answered_at": _iso(state.responses[item.id].responded_at)
+                if item.id in state.responses
+                else "",
             }
             for item in checklist.items()
         ],
@@ -58,8 +60,8 @@ def report_data(session: Session, project: Project, checklist: Checklist) -> dic
                 "item": h.item_id,
                 "value": h.value,
                 "note": h.note,
-                "by": h.answered_by,
-                "at": _iso(h.answered_at),
+                "by": h.responded_by,
+                "at": _iso(h.responded_at),
             }
             for h in history
         ],

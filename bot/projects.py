@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.models import ChecklistAnswer, Project, Workspace, utcnow
+from bot.db.models import ChecklistResponse, Project, Workspace, utcnow
 
 MAX_NAME = 80
 MAX_ID = 2**31 - 1  # INTEGER primary keys are 32-bit on PostgreSQL
@@ -104,7 +104,7 @@ def archive_project(session: Session, project: Project, user_id: str) -> None:
 
 def user_projects(session: Session, team_id: str, user_id: str) -> list[Project]:
     """Active projects the user owns or has answered in."""
-    answered = select(ChecklistAnswer.project_id).where(ChecklistAnswer.answered_by == user_id)
+    answered = select(ChecklistResponse.project_id).where(ChecklistResponse.responded_by == user_id)
     return list(
         session.scalars(
             select(Project)

@@ -1,6 +1,6 @@
-"""A project's checklist state: recorded answers, KPIs, sign-offs, and its readiness score.
+"""A project's checklist state: recorded responses, KPIs, sign-offs, and its readiness score.
 
-`kpi` and `signoff` items are not clicked: their answer follows from the KPI records and
+`kpi` and `signoff` items are not clicked: their response follows from the KPI records and
 the sign-off requests. No Slack imports here.
 """
 
@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.checklist import AnswerValue, Checklist, Readiness, score
-from bot.db.models import AnswerHistory, ChecklistAnswer, Kpi, Project, Signoff, utcnow
+from bot.checklist import Checklist, Readiness, ResponseValue, score
+from bot.db.models import ChecklistResponse, Kpi, Project, ResponseHistory, Signoff, utcnow
 from bot.db.session import dialect_insert
 
 
@@ -35,11 +35,11 @@ def band(overall: float) -> str:
     return "exceptional readiness"
 
 
-class AnswerError(ValueError):
+class ResponseError(ValueError):
     pass
 
 
-def record_answer(
+def record_response(
     session: Session,
     project: Project,
     checklist: Checklist,
@@ -47,42 +47,42 @@ def record_answer(
     value: str,
     user_id: str,
     note: str = "",
-) -> ChecklistAnswer:
-    """Append to the history and make this the current answer (the latest click wins)."""
+) -> ChecklistResponse:
+    """Append to the history and make this the current response (the latest click wins)."""
     item = checklist.item(item_id)
     if item is None:
-        raise AnswerError("That checklist item no longer exists; run `/mlready checklist` again.")
+        raise ResponseError("That checklist item no longer exists; run `/mlready checklist` again.")
     if item.kind != "yesno":
-        raise AnswerError("That item is answered by recording a KPI or a sign-off.")
+        raise ResponseError("That item is answered by recording a KPI or a sign-off.")
     try:
-        answer = AnswerValue(value)
+        response = ResponseValue(value)
     except ValueError:
-        raise AnswerError(f"'{value}' is not an answer; use yes, partial, no or n-a.") from None
+        raise ResponseError(f"'{value}' is not a response; use yes, partial, no or n-a.") from None
     if project.archived_at is not None:
-        raise AnswerError(f"The project *{project.name}* is archived; its checklist is closed.")
+        raise ResponseError(f"The project *{project.name}* is archived; its checklist is closed.")
     row = {
         "project_id": project.id,
         "item_id": item_id,
-        "value": answer.value,
+        "value": response.value,
         "note": note,
-        "answered_by": user_id,
-        "answered_at": utcnow(),
+        "responded_by": user_id,
+        "responded_at": utcnow(),
     }
-    session.add(AnswerHistory(**row))
-    stmt = dialect_insert(session, ChecklistAnswer).values(**row)
+    session.add(ResponseHistory(**row))
+    stmt = dialect_insert(session, ChecklistResponse).values(**row)
     stmt = stmt.on_conflict_do_update(
         index_elements=["project_id", "item_id"],
         set_={
             "value": stmt.excluded.value,
             "note": stmt.excluded.note,
-            "answered_by": stmt.excluded.answered_by,
-            "answered_at": stmt.excluded.answered_at,
+            "responded_by": stmt.excluded.responded_by,
+            "responded_at": stmt.excluded.responded_at,
         },
-        where=ChecklistAnswer.answered_at <= stmt.excluded.answered_at,
+        where=ChecklistResponse.responded_at <= stmt.excluded.responded_at,
     )
     session.execute(stmt)
     session.flush()
-    return session.get(ChecklistAnswer, (project.id, item_id))  # type: ignore[return-value]
+    return session.get(ChecklistResponse, (project.id, item_id))  # type: ignore[return-value]
 
 
 class KpiInput(BaseModel):
@@ -158,7 +158,7 @@ def parse_kpi(raw: dict[str, str | None], today: date) -> tuple[KpiInput | None,
 
 def add_kpi(session: Session, project: Project, kpi: KpiInput, user_id: str) -> Kpi:
     if project.archived_at is not None:
-        raise AnswerError(f"The project *{project.name}* is archived.")
+        raise ResponseError(f"The project *{project.name}* is archived.")
     record = Kpi(
         project_id=project.id,
         metric=kpi.metric,
@@ -196,8 +196,8 @@ def signoff_state(project: Project, signoff: Signoff | None) -> str:
 @dataclass(frozen=True)
 class ProjectState:
     project: Project
-    answers: dict[str, ChecklistAnswer]
-    values: dict[str, AnswerValue]  # what scoring sees, derived items included
+    responses: dict[str, ChecklistResponse]
+    values: dict[str, ResponseValue]  # what scoring sees, derived items included
     kpis: list[Kpi]
     latest_signoff: Signoff | None
     signoff: str
@@ -209,11 +209,11 @@ class ProjectState:
 
 
 def project_state(session: Session, project: Project, checklist: Checklist) -> ProjectState:
-    answers = {
+    responses = {
         a.item_id: a
-        for a in session.scalars(select(ChecklistAnswer).where(ChecklistAnswer.project_id == project.id))
+        for a in session.scalars(select(ChecklistResponse).where(ChecklistResponse.project_id == project.id))
     }
-    values = {item_id: AnswerValue(a.value) for item_id, a in answers.items()}
+    values = {item_id: ResponseValue(a.value) for item_id, a in responses.items()}
     kpis = kpis_of(session, project)
     signoffs = signoffs_of(session, project)
     latest = signoffs[-1] if signoffs else None
@@ -222,16 +222,16 @@ def project_state(session: Session, project: Project, checklist: Checklist) -> P
         if item.kind == "kpi":
             values.pop(item.id, None)
             if kpis:
-                values[item.id] = AnswerValue.yes
+                values[item.id] = ResponseValue.yes
         elif item.kind == "signoff":
             values.pop(item.id, None)
             if state == "approved":
-                values[item.id] = AnswerValue.yes
+                values[item.id] = ResponseValue.yes
             elif state in ("changes-requested", "revoked"):
-                values[item.id] = AnswerValue.no
+                values[item.id] = ResponseValue.no
             elif state == "stale":
-                values[item.id] = AnswerValue.partial
-    return ProjectState(project, answers, values, kpis, latest, state, score(checklist, values))
+                values[item.id] = ResponseValue.partial
+    return ProjectState(project, responses, values, kpis, latest, state, score(checklist, values))
 
 
 def related_note(state: ProjectState, checklist: Checklist, categories: list[str]) -> str | None:
@@ -241,7 +241,7 @@ def related_note(state: ProjectState, checklist: Checklist, categories: list[str
         for cat in categories[:2]
         if (section := checklist.section(cat)) is not None
         for item in section.items
-        if state.values.get(item.id) in (None, AnswerValue.no)
+        if state.values.get(item.id) in (None, ResponseValue.no)
     ]
     if not open_items:
         return None

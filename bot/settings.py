@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from indexer.errors import MlreadyError
+from bot.checklist import shipped_checklist_path
+from bot.errors import MlreadyError
 from indexer.knowledge import shipped_knowledge_dir
 
 # Tuned on bench/devset.yaml (see bench/RESULTS.md): below this cosine similarity between
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
     index_dir: Path = Field(default=Path(".mlready/index"))
     knowledge_dirs: str = Field(default="", description="extra knowledge folders, separated by ':' or ','")
     model_path: Path | None = None
+    # The readiness checklist (same schema as knowledge/checklist.yaml); the shipped one when unset
+    checklist_file: Path | None = None
     decline_threshold: float = Field(default=DEFAULT_DECLINE_THRESHOLD, ge=0.0, le=1.0)
 
     # Optional generated summary above the quoted lines, from any OpenAI-compatible
@@ -70,6 +73,10 @@ class Settings(BaseSettings):
     def extra_knowledge_dirs(self) -> list[Path]:
         parts = self.knowledge_dirs.replace(",", os.pathsep).split(os.pathsep)
         return [Path(p).expanduser() for p in parts if p.strip()]
+
+    @property
+    def checklist_path(self) -> Path:
+        return self.checklist_file.expanduser() if self.checklist_file else shipped_checklist_path()
 
     def all_knowledge_dirs(self, extra: list[Path] | None = None) -> list[Path]:
         dirs = [shipped_knowledge_dir(), *self.extra_knowledge_dirs, *(extra or [])]

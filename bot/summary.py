@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot import metrics
-from indexer.errors import MlreadyError
+from bot.errors import MlreadyError
 
 if TYPE_CHECKING:
     from bot.settings import Settings

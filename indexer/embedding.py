@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.errors import MlreadyError
+from indexer.errors import ModelMissingError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Embedder:
             _offline_env()
             path = self._path or default_model_path()
             if not path.is_dir():
-                raise MlreadyError(
+                raise ModelMissingError(
                     f"embedding model folder {path} does not exist; set MLREADY_MODEL_PATH to a "
                     "local sentence-transformers model folder or unset it to use the bundled one"
                 )

@@ -1,15 +1,15 @@
-"""Errors a user can cause, each with a message that says what to do."""
+"""The indexer's errors: each is caused by input or setup and says what to do."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-class MlreadyError(Exception):
-    """An error caused by input or setup; the CLI prints it without a traceback."""
+class IndexerError(Exception):
+    """Knowledge, model or index problem; callers show the message without a traceback."""
 
 
-class KnowledgeError(MlreadyError):
+class KnowledgeError(IndexerError):
     """A knowledge file that cannot be loaded; names the file and the field."""
 
     def __init__(self, path: Path | str, field: str | None, message: str) -> None:
@@ -20,9 +20,13 @@ class KnowledgeError(MlreadyError):
         super().__init__(f"{where}: {message}")
 
 
-class IndexMissingError(MlreadyError):
+class ModelMissingError(IndexerError):
+    """The embedding model folder is not there."""
+
+
+class IndexMissingError(IndexerError):
     """No index has been built yet in the index directory."""
 
 
-class IndexInvalidError(MlreadyError):
+class IndexInvalidError(IndexerError):
     """The index is corrupt or was built for another model, dimension or format."""

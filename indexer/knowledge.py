@@ -5,45 +5,80 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indexer.errors import KnowledgeError
 
-Category = Literal[
-    "objectives",
-    "kpis",
-    "stakeholders",
-    "data-quality",
-    "data-volume",
-    "expertise",
-    "infrastructure",
-    "integration",
-    "monitoring",
-    "responsible-ai",
-]
-CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
-
-CATEGORY_TITLES: dict[str, str] = {
-    "objectives": "objectives and problem framing",
-    "kpis": "KPIs and metrics",
-    "stakeholders": "stakeholders and sign-off",
-    "data-quality": "data quality",
-    "data-volume": "data volume and access",
-    "expertise": "team expertise",
-    "infrastructure": "infrastructure",
-    "integration": "integration and deployment",
-    "monitoring": "monitoring",
-    "responsible-ai": "responsible AI",
-}
-
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CHECKLIST_ID_RE = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 SKIPPED_FILES = {"README.md"}
+CATEGORIES_FILE = "categories.yaml"
+
+
+class CategoryEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    slug: str = Field(min_length=1, max_length=40)
+    title: str = Field(min_length=1, max_length=80)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise ValueError("must be a lowercase slug such as 'data-quality'")
+        return value
+
+
+class CategoriesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[CategoryEntry] = Field(min_length=1)
+
+
+def load_categories(directories: list[Path] | None = None) -> dict[str, str]:
+    """Slug → title from the shipped categories.yaml and any categories.yaml in `directories`."""
+    found: dict[str, str] = {}
+    seen: set[Path] = set()
+    for directory in [shipped_knowledge_dir(), *(directories or [])]:
+        path = (directory / CATEGORIES_FILE).resolve()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        try:
+            raw = yaml.safe_load(_read_text(path))
+            parsed = CategoriesFile.model_validate(raw)
+        except yaml.YAMLError as exc:
+            raise KnowledgeError(path, None, f"is not valid YAML: {exc}") from None
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise KnowledgeError(path, ".".join(str(p) for p in err["loc"]), err["msg"]) from None
+        for entry in parsed.categories:
+            found.setdefault(entry.slug, entry.title)
+    return found
+
+
+@cache
+def shipped_categories() -> dict[str, str]:
+    return load_categories()
+
+
+def category_title(slug: str) -> str:
+    return shipped_categories().get(slug, slug)
+
+
+def check_category(path: Path | str, field: str, slug: str, known: dict[str, str]) -> None:
+    if slug not in known:
+        raise KnowledgeError(
+            path,
+            field,
+            f"unknown category '{slug}'; use one of {', '.join(known)} "
+            f"or add it to a {CATEGORIES_FILE} in the knowledge folder",
+        )
 
 
 class FrontMatter(BaseModel):
@@ -53,7 +88,7 @@ class FrontMatter(BaseModel):
 
     id: str = Field(min_length=1, max_length=80)
     title: str = Field(min_length=1, max_length=200)
-    category: Category
+    category: str = Field(min_length=1, max_length=40)
     tags: list[str] = Field(default_factory=list)
     # Words people use for the topic that the text itself may not ("biased" for fairness).
     aliases: list[str] = Field(default_factory=list)
@@ -137,6 +172,7 @@ def load_documents(directories: list[Path]) -> list[KnowledgeDoc]:
     """Load every document under the given folders; ids must be unique across all of them."""
     docs: list[KnowledgeDoc] = []
     seen: dict[str, Path] = {}
+    known = load_categories(directories)
     for directory in directories:
         if not directory.is_dir():
             raise KnowledgeError(directory, None, "knowledge folder does not exist")
@@ -144,6 +180,7 @@ def load_documents(directories: list[Path]) -> list[KnowledgeDoc]:
             doc = parse_document(path)
             if doc.id in seen:
                 raise KnowledgeError(path, "id", f"duplicate id '{doc.id}', already used by {seen[doc.id]}")
+            check_category(path, "category", doc.meta.category, known)
             seen[doc.id] = path
             docs.append(doc)
     if not docs:

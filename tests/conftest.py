@@ -108,7 +108,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path):
 
 @pytest.fixture
 def slack():
-    from bot.slack.local_api import LocalSlackAPI
+    from fake_slack.web_api import LocalSlackAPI
 
     api = LocalSlackAPI(team_id="T111").start()
     yield api
@@ -133,6 +133,12 @@ def start_app(tmp_path: Path, shipped_index: Path, engine, slack):
         app.stop()
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without Slack or mlready settings, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MLREADY_"))}
+    return {**env, **extra}
+
+
 @dataclass
 class CliRun:
     returncode: int
@@ -148,7 +154,7 @@ def run_cli(
     from typer.testing import CliRunner
 
     from bot.cli import app
-    from indexer.errors import MlreadyError
+    from bot.errors import USER_ERRORS
 
     saved = {k: os.environ.get(k) for k in [*(env or {}), *drop]}
     try:
@@ -162,8 +168,48 @@ def run_cli(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    if isinstance(result.exception, MlreadyError):
+    if isinstance(result.exception, USER_ERRORS):
         return CliRun(1, result.stdout, result.stderr + f"error: {result.exception}\n")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return CliRun(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, shipped_index: Path) -> Settings:
+    return Settings(index_dir=shipped_index, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+
+
+@pytest.fixture
+def running(settings: Settings, engine, slack):
+    """The app over HTTP on a fresh SQLite file with the test engine; stopped after the test."""
+    from tests.slack_harness import RunningApp
+
+    app = RunningApp(settings, lambda: engine, slack)
+    yield app
+    app.stop()
+
+
+class FakeMessenger:
+    """Records what would reach Slack; can refuse the next sends."""
+
+    def __init__(self, timezones: dict[str, str] | None = None) -> None:
+        self.sent: list = []  # bot.reminders.delivery.Reminder
+        self.fail = 0
+        self.timezones = timezones or {}
+
+    def user_timezone(self, team_id: str, user_id: str) -> str | None:
+        return self.timezones.get(user_id)
+
+    def send(self, reminder) -> tuple[str, str]:
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("Slack answered 500")
+        self.sent.append(reminder)
+        return reminder.target, f"{len(self.sent)}.0001"
+
+    def by_destination(self) -> dict[str, list[list[str]]]:
+        out: dict[str, list[list[str]]] = {}
+        for r in self.sent:
+            out.setdefault(r.destination, []).append(sorted(r.rules))
+        return out

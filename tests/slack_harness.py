@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -9,19 +10,21 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import uvicorn
 from pydantic import SecretStr
 
 from bot.answers import AnswerEngine
 from bot.settings import Settings
-from bot.slack import payloads
-from bot.slack.local_api import LocalSlackAPI
-from bot.slack.runtime import create_runtime
-from bot.slack.server import create_asgi_app
+from bot.slack.app import create_runtime
+from bot.slack.http_endpoint import create_asgi_app
+from fake_slack import payloads
+from fake_slack.web_api import BOT_USER_ID, LocalSlackAPI
 
 SECRET = "test-signing-secret"
 TEAM = "T111"
+KPI_Q = "how do we pick a KPI for churn?"
 
 
 def free_port() -> int:
@@ -138,3 +141,83 @@ class RunningApp:
     def idle(self, timeout: float = 60) -> None:
         assert self.services.jobs.wait_idle(timeout)
         time.sleep(0.05)
+
+
+def block_texts(blocks: list[dict]) -> str:
+    out = []
+    for b in blocks:
+        if b["type"] == "section":
+            out.append(b["text"]["text"])
+        elif b["type"] == "context":
+            out += [e.get("text", "") for e in b["elements"]]
+        elif b["type"] == "actions":
+            out += [e["text"]["text"] for e in b["elements"]]
+    return "\n".join(out)
+
+
+def block_buttons(blocks: list[dict]) -> dict[str, dict]:
+    return {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
+
+
+def mention(text: str, ts: str, **kw: object) -> dict:
+    return payloads.message_event(
+        f"<@{BOT_USER_ID}> {text}", channel="C1", user="U1", ts=ts, mention=True, **kw
+    )
+
+
+def ack_json(reply) -> dict:
+    assert reply.status == 200, reply
+    return json.loads(reply.body) if reply.body else {}
+
+
+def view_submission(view: dict, values: dict, user: str = "U1") -> tuple[str, str]:
+    def element(block: str, value: str) -> dict:
+        if block == "deadline":
+            return {"type": "datepicker", "selected_date": value}
+        if block in ("owner", "stakeholder"):
+            return {"type": "users_select", "selected_user": value}
+        return {"type": "plain_text_input", "value": value}
+
+    state = {"values": {block: {"value": element(block, v)} for block, v in values.items()}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "api_app_id": payloads.APP_ID,
+        "trigger_id": "t.1",
+        "view": {**view, "id": "V1", "state": state},
+    }
+    return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+
+
+def create_project(running: RunningApp, name: str = "Churn model", channel: str = "C1") -> None:
+    body = ack_json(running.command(f"project create {name}", channel=channel))
+    assert body["response_type"] == "in_channel" and name in body["text"]
+
+
+def post_checklist(running: RunningApp, slack: LocalSlackAPI, text: str = "checklist") -> dict:
+    before = len(slack.calls_to("chat.postMessage"))
+    running.command(text)
+    return slack.wait_for("chat.postMessage", before + 1)[-1].params
+
+
+def click_in(
+    running: RunningApp,
+    message: dict,
+    item_id: str,
+    action_id: str,
+    user: str = "U1",
+    ts: str = "1700000001.000100",
+) -> None:
+    block = next(b for b in message["blocks"] if b.get("block_id") == item_id)
+    element = next(e for e in block["elements"] if e["action_id"] == action_id)
+    running.post(
+        *payloads.block_action(
+            {"action_id": action_id, "value": element["value"]},
+            team_id=TEAM,
+            user_id=user,
+            channel_id=message["channel"],
+            response_url=running.slack.response_url("c"),
+            message={"ts": ts, "type": "message"},
+        )
+    )

@@ -161,33 +161,33 @@ class Project(Base):
     )
 
 
-class ChecklistAnswer(Base):
-    """The current answer to one checklist item of one project (the latest click wins)."""
+class ChecklistResponse(Base):
+    """The current response to one checklist item of one project (the latest click wins)."""
 
-    __tablename__ = "checklist_answers"
+    __tablename__ = "checklist_responses"
 
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     item_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
-    answered_by: Mapped[str] = mapped_column(String(32))
-    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    responded_by: Mapped[str] = mapped_column(String(32))
+    responded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AnswerHistory(Base):
-    """Every answer ever given, append-only."""
+class ResponseHistory(Base):
+    """Every checklist response ever given, append-only."""
 
-    __tablename__ = "answer_history"
+    __tablename__ = "checklist_response_history"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     item_id: Mapped[str] = mapped_column(String(80))
     value: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
-    answered_by: Mapped[str] = mapped_column(String(32))
-    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    responded_by: Mapped[str] = mapped_column(String(32))
+    responded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_answer_history_project", "project_id", "item_id"),)
+    __table_args__ = (Index("ix_checklist_response_history_project", "project_id", "item_id"),)
 
 
 class Kpi(Base):

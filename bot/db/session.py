@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from indexer.errors import MlreadyError
+from bot.errors import MlreadyError
 
 
 def normalize_url(url: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.checklist import AnswerValue, Checklist
+from bot.checklist import Checklist, ResponseValue
 from bot.readiness import ProjectState
 from bot.reminders.schedule import as_utc
 
@@ -74,11 +74,11 @@ def findings(state: ProjectState, checklist: Checklist, now: datetime, grace: ti
     for item in checklist.items():
         if not item.blocking or item.kind != "yesno":
             continue
-        answer = state.answers.get(item.id)
-        if answer is None:
+        response = state.responses.get(item.id)
+        if response is None:
             open_since = created
-        elif AnswerValue(answer.value) == AnswerValue.no:
-            open_since = as_utc(answer.answered_at)
+        elif ResponseValue(response.value) == ResponseValue.no:
+            open_since = as_utc(response.responded_at)
         else:
             continue
         if now - open_since >= grace:

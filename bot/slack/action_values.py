@@ -32,9 +32,9 @@ class ProjectRef(ActionValue):
     project: int = Field(alias="p", ge=1, le=2**31 - 1, strict=True)  # an INTEGER key on PostgreSQL
 
 
-class ChecklistAnswer(ProjectRef):
+class ChecklistResponse(ProjectRef):
     item: str = Field(alias="i", min_length=1, max_length=80)
-    answer: str = Field(alias="v", min_length=1, max_length=10)
+    response: str = Field(alias="v", min_length=1, max_length=10)
 
 
 class ChecklistItemRef(ProjectRef):

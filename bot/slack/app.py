@@ -1,4 +1,5 @@
-"""Builds the Bolt app: middleware, listeners, and the services they call."""
+"""The app factory: the Bolt app with its listeners, the services they call and the job runner,
+assembled from settings (`create_runtime`) or from parts (`build_app`, used by tests)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.answers import AnswerEngine
+from bot.db.migrate import open_database
 from bot.db.session import Database
 from bot.jobs import JobRunner
 from bot.reminders.delivery import ReminderRun
 from bot.settings import Settings
-from bot.slack.answering import AnswerService
 from bot.slack.client import make_client
 from bot.slack.jobs import register_handlers
+from bot.slack.jobs.answers import AnswerService
 from bot.slack.jobs.context import JobContext
 from bot.slack.listeners import (
     actions,
@@ -31,7 +33,7 @@ from bot.slack.listeners import (
 )
 from bot.slack.oauth import client_factory, oauth_enabled, oauth_settings
 from bot.slack.outbox import Outbox
-from bot.slack.reminders import SlackMessenger
+from bot.slack.reminder_scheduler import SlackMessenger
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -100,3 +102,19 @@ def build_app(
         )
 
     return app, services
+
+
+def create_runtime(
+    settings: Settings,
+    engine_factory: Callable[[], AnswerEngine] | None = None,
+    client: WebClient | None = None,
+) -> tuple[App, Services]:
+    """The app on the configured database (migrated); the answer engine loads on first use."""
+    db = open_database(settings.database_url)
+
+    def default_engine() -> AnswerEngine:
+        from bot.knowledge_base import open_engine
+
+        return open_engine(settings, notify=log.warning)
+
+    return build_app(settings, db, engine_factory or default_engine, client)

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checklist import ANSWER_LABELS, AnswerValue, Checklist, ChecklistItem
+from bot.checklist import RESPONSE_LABELS, Checklist, ChecklistItem, ResponseValue
 from bot.db.models import Project
 from bot.readiness import ProjectState
 from bot.slack import action_values as av
@@ -28,13 +28,13 @@ from bot.slack.signoff_blocks import SIGNOFF_LABELS
 from indexer.chunking import split_sections
 from indexer.knowledge import KnowledgeDoc
 
-ANSWER_BUTTONS = list(ANSWER_LABELS.items())
+RESPONSE_BUTTONS = list(RESPONSE_LABELS.items())
 
 
 def _item_line(item: ChecklistItem, state: ProjectState) -> str:
     badge = "🚧 " if item.blocking else ""
     text = f"{badge}*{escape(item.question)}*\n_{escape(item.help)}_"
-    answer = state.answers.get(item.id)
+    response = state.responses.get(item.id)
     if item.kind == "kpi":
         if state.kpis:
             k = state.kpis[-1]
@@ -45,10 +45,10 @@ def _item_line(item: ChecklistItem, state: ProjectState) -> str:
         text += f"\nSign-off: *{SIGNOFF_LABELS[state.signoff]}*"
         if state.latest_signoff is not None:
             text += f" (<@{state.latest_signoff.stakeholder_id}>)"
-    elif answer is not None:
+    elif response is not None:
         text += (
-            f"\nAnswer: *{ANSWER_LABELS[AnswerValue(answer.value)]}* by <@{answer.answered_by}>"
-            f", {slack_date(answer.answered_at)}"
+            f"\nAnswer: *{RESPONSE_LABELS[ResponseValue(response.value)]}* by <@{response.responded_by}>"
+            f", {slack_date(response.responded_at)}"
         )
     else:
         text += "\nNot answered yet."
@@ -56,16 +56,16 @@ def _item_line(item: ChecklistItem, state: ProjectState) -> str:
 
 
 def _item_actions(item: ChecklistItem, project: Project, state: ProjectState) -> ActionsBlock:
-    current = state.answers.get(item.id)
+    current = state.responses.get(item.id)
     elements = []
     if item.kind == "yesno":
-        for value, label in ANSWER_BUTTONS:
+        for value, label in RESPONSE_BUTTONS:
             chosen = current is not None and current.value == value.value
             elements.append(
                 button(
                     label,
-                    f"{ids.CHECKLIST_ANSWER}_{value.value}",
-                    av.ChecklistAnswer(project=project.id, item=item.id, answer=value.value).value(),
+                    f"{ids.CHECKLIST_RESPONSE}_{value.value}",
+                    av.ChecklistResponse(project=project.id, item=item.id, response=value.value).value(),
                     style="primary" if chosen else None,
                 )
             )

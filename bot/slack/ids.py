@@ -4,7 +4,8 @@ FEEDBACK_HELPFUL = "answer_helpful"
 FEEDBACK_NOT_HELPFUL = "answer_not_helpful"
 SHARE_ANSWER = "answer_share"
 SUGGESTED_QUESTION = "answer_suggested_topic"
-CHECKLIST_ANSWER = "checklist_answer"  # suffixed with the value: checklist_answer_yes
+# suffixed with the value; the wire name predates "response" and buttons already posted carry it
+CHECKLIST_RESPONSE = "checklist_answer"
 CHECKLIST_PAGE = "checklist_page"  # suffixed with the category
 CHECKLIST_WHY = "checklist_why"
 KPI_OPEN = "kpi_open"

@@ -14,9 +14,9 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
+from bot.errors import MlreadyError
 from bot.settings import Settings
 from bot.slack.client import make_client
-from indexer.errors import MlreadyError
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
 # The bot scopes the manifest declares; a test keeps the two in step.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot import history
 from bot.db.session import Database
 from bot.jobs import JobRunner, QueueFull, enqueue
-from bot.slack.answering import QUESTION, Asked
+from bot.slack.jobs.answers import QUESTION, Asked
 
 log = logging.getLogger(__name__)
 

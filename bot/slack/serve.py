@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import signal
 
+from bot.errors import MlreadyError
 from bot.settings import Settings
-from bot.slack.reminders import ReminderScheduler
-from bot.slack.runtime import create_runtime
+from bot.slack.app import create_runtime
+from bot.slack.reminder_scheduler import ReminderScheduler
 from bot.slack.services import Services
-from indexer.errors import MlreadyError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def serve_socket_mode(settings: Settings) -> None:
 def serve_http(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from bot.slack.server import create_asgi_app
+    from bot.slack.http_endpoint import create_asgi_app
 
     app, services = create_runtime(settings)
     _ = services.answers.engine

@@ -14,7 +14,7 @@ from bot.checklist import Checklist
 from bot.db.session import Database
 from bot.jobs import JobRunner
 from bot.reminders.delivery import ReminderRun
-from bot.slack.answering import AnswerService
+from bot.slack.jobs.answers import AnswerService
 from bot.slack.outbox import Outbox
 from indexer.knowledge import KnowledgeDoc
 

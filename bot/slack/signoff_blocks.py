@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checklist import ANSWER_LABELS, AnswerValue
+from bot.checklist import RESPONSE_LABELS, ResponseValue
 from bot.db.models import Signoff
 from bot.readiness import ProjectState
 from bot.slack import action_values as av
@@ -31,14 +31,14 @@ SIGNOFF_LABELS = {
 
 def signoff_request_blocks(signoff: Signoff, state: ProjectState) -> list[Block]:
     p, r = state.project, state.readiness
-    objective = state.answers.get("objectives.problem-statement")
+    objective = state.responses.get("objectives.problem-statement")
     lines = [
         f"<@{signoff.requested_by}> asks you to sign off *{escape(signoff.what)}* for the "
         f"ML project *{escape(p.name)}* (<#{p.channel_id}>)."
     ]
     lines.append(
         "Problem statement agreed: "
-        + (ANSWER_LABELS[AnswerValue(objective.value)] if objective else "not answered yet")
+        + (RESPONSE_LABELS[ResponseValue(objective.value)] if objective else "not answered yet")
     )
     kpis = [f"• {kpi_text(k)}" for k in state.kpis] or ["• no KPI recorded yet"]
     gaps = [f"• {escape(g.item.question)}" for g in r.gaps if g.item.id != "stakeholders.signoff"] or [

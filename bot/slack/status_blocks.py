@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.checklist import AnswerValue
+from bot.checklist import ResponseValue
 from bot.readiness import ProjectState
 from bot.slack.blocks import escape, fit, kpi_text, pct, sections, slack_date
 from bot.slack.signoff_blocks import SIGNOFF_LABELS
@@ -30,7 +30,7 @@ def status_blocks(state: ProjectState, doc_titles: dict[str, str]) -> list[Block
         lines = ["*Blocking gaps*"]
         for gap in r.gaps:
             guidance = ", ".join(doc_titles.get(d, d) for d in gap.item.docs[:2])
-            state_text = "answered No" if gap.answer == AnswerValue.no else "unanswered"
+            state_text = "answered No" if gap.response == ResponseValue.no else "unanswered"
             lines.append(f"🚧 {escape(gap.item.question)} ({state_text}). Guidance: _{escape(guidance)}_")
         blocks += sections("\n".join(lines))
     else:

@@ -9,15 +9,16 @@ from __future__ import annotations
 import functools
 
 from bot.jobs import JobRunner
-from bot.slack.answering import QUESTION, AnswerService
 from bot.slack.jobs import answers, checklist, home, projects, reminders, replies, signoff
 from bot.slack.jobs.context import JobContext
 
 FEATURES = (answers, checklist, home, projects, reminders, replies, signoff)
 
 
-def register_handlers(runner: JobRunner, ctx: JobContext, answering: AnswerService) -> None:
+def register_handlers(runner: JobRunner, ctx: JobContext, answering: answers.AnswerService) -> None:
     for module in FEATURES:
         for kind, handler in module.HANDLERS.items():
             runner.register(kind, functools.partial(handler, ctx))
-    runner.register(QUESTION, functools.partial(answering.run, ctx.client_for), give_up=answering.given_up)
+    runner.register(
+        answers.QUESTION, functools.partial(answering.run, ctx.client_for), give_up=answering.given_up
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import projects
-from bot.commands import help_text
+from bot.command_grammar import help_text
 from bot.jobs import Claimed
 from bot.readiness import project_state
 from bot.slack import home_blocks as hb

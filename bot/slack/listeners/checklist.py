@@ -1,4 +1,4 @@
-"""`/mlready checklist`: answering items, moving between sections, "Why it matters", KPIs.
+"""`/mlready checklist`: responding to items, moving between sections, "Why it matters", KPIs.
 
 Each listener parses the request, calls the domain, stores any follow-up job in the same
 transaction, then acks; the rendering happens in bot/slack/jobs/checklist.py.
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import projects
 from bot.db.models import Project
-from bot.readiness import AnswerError, add_kpi, parse_kpi, record_answer
+from bot.readiness import ResponseError, add_kpi, parse_kpi, record_response
 from bot.slack import action_values as av
 from bot.slack import blocks as ui
 from bot.slack import checklist_blocks as cb
@@ -101,19 +101,21 @@ def handle_checklist_command(
     ack()
 
 
-def on_answer(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
-    value = av.ChecklistAnswer.parse(action.get("value"))
+def on_response(services: Services, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+    value = av.ChecklistResponse.parse(action.get("value"))
     channel, ts = message_of(body)
     error = None
     try:
         with services.db.session() as session:
             project, error = active_project(session, body, value)
             if project is not None and value is not None:
-                record_answer(session, project, services.checklist, value.item, value.answer, user_of(body))
+                record_response(
+                    session, project, services.checklist, value.item, value.response, user_of(body)
+                )
                 queue_render(
                     services, session, project.team_id, project.id, channel, ts, value.item.split(".")[0]
                 )
-    except AnswerError as exc:
+    except ResponseError as exc:
         error = str(exc)
     ack()  # the click and its render job are stored before Slack hears back
     if error:
@@ -164,7 +166,7 @@ def on_kpi_open(
     if project is None or value is None:
         _private(respond, error or UNKNOWN_PROJECT)
         return
-    # Only a checklist message is re-rendered after saving; an answer message stays as it is.
+    # Only a checklist message is re-rendered after saving; a Q&A answer message stays as it is.
     channel, ts = message_of(body) if value.from_checklist else ("", "")
     # A trigger id is valid for 3 s only, so the modal opens here rather than in a job.
     client.views_open(trigger_id=body["trigger_id"], view=cb.kpi_modal(project, channel, ts).to_dict())
@@ -199,9 +201,9 @@ def register(app: App, services: Services) -> None:
     services.subcommands["checklist"] = handle_checklist_command
 
     # Bolt passes arguments by name, so each wrapper names exactly what its listener needs.
-    @app.action(re.compile(f"^{ids.CHECKLIST_ANSWER}_"))
-    def answer(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
-        on_answer(services, ack, body, action, respond)
+    @app.action(re.compile(f"^{ids.CHECKLIST_RESPONSE}_"))
+    def response(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        on_response(services, ack, body, action, respond)
 
     @app.action(re.compile(f"^{ids.CHECKLIST_PAGE}_"))
     def page(ack: Ack, body: dict, action: dict, respond: Respond) -> None:

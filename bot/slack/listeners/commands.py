@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.commands import COMMAND, help_text, parse
+from bot.command_grammar import COMMAND, help_text, parse
 from bot.slack import blocks as ui
-from bot.slack.answering import Asked
+from bot.slack.jobs.answers import Asked
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

@@ -10,7 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import history
-from bot.slack.answering import Asked
+from bot.slack.jobs.answers import Asked
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

@@ -1,0 +1,64 @@
+""""""
+
+from __future__ import annotations
+
+import json
+
+from slack_sdk.models.blocks import Block
+
+from bot.answers import Answer, Source
+from bot.slack import blocks as ui
+from bot.slack import ids
+
+
+def _check_limits(blocks: list[Block]) -> list[dict]:
+    dicts = ui.to_dicts(blocks)  # slack_sdk validates the models' limits here
+    assert len(dicts) <= 50
+    for b in dicts:
+        if b["type"] == "section":
+            assert len(b["text"]["text"]) <= 3000
+        if b["type"] == "actions":
+            for e in b["elements"]:
+                assert len(e["text"]["text"]) <= 75
+                assert len(e.get("value", "")) <= 2000
+    return dicts
+
+
+def _answer(text: str, n_sources: int = 2) -> Answer:
+    sources = [
+        Source(f"doc-{i}", f"Title {i} " + "x" * 150, "What to do", "kpis", 0.9) for i in range(n_sources)
+    ]
+    return Answer("q?", True, 0.8, text, sources)
+
+
+def test_oversized_answer_is_split_within_limits() -> None:
+    line = "• " + "Measure the baseline before you build anything at all. " * 20 + "[1]"
+    huge = "\n".join([line] * 200)  # ~230k characters
+    dicts = _check_limits(ui.answer_blocks(_answer(huge, n_sources=200), 7, shareable=True))
+    assert dicts[-1]["type"] == "actions"
+    assert any(
+        "shortened" in e.get("text", "") for b in dicts if b["type"] == "context" for e in b["elements"]
+    )
+
+
+def test_single_enormous_line_and_escaping() -> None:
+    text = "<script>&" + "a" * 10_000
+    dicts = _check_limits(ui.answer_blocks(_answer(text), 3))
+    joined = "".join(b["text"]["text"] for b in dicts if b["type"] == "section")
+    assert "&lt;script&gt;&amp;" in joined and "<script>" not in joined
+    assert joined.count("a") >= 10_000
+
+
+def test_answer_buttons_carry_the_answer_id() -> None:
+    dicts = _check_limits(ui.answer_blocks(_answer("• one [1]"), 42, shareable=True))
+    actions = {e["action_id"]: e for e in dicts[-1]["elements"]}
+    assert set(actions) == {ids.FEEDBACK_HELPFUL, ids.FEEDBACK_NOT_HELPFUL, ids.SHARE_ANSWER}
+    assert {e["value"] for e in actions.values()} == {"42"}
+    long_button = ui.button("b" * 200, "x", "v" * 5000)
+    assert len(long_button.text.text) == 75 and len(long_button.value) == 2000
+
+
+def test_declined_blocks_suggest_topics_and_checklist() -> None:
+    declined = Answer("pizza?", False, 0.1, "Sorry", [], closest_topics=["Choosing a KPI"])
+    text = json.dumps(_check_limits(ui.answer_blocks(declined, 1)))
+    assert "Choosing a KPI" in text and "/mlready checklist" in text
