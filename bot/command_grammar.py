@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 COMMAND = "/mlready"
@@ -32,6 +33,25 @@ HELP_LINES: list[tuple[str, str, str]] = [
     ("help", "shows this list", "/mlready help"),
 ]
 KNOWN = {"ask", "help", "checklist", "status", "project", "signoff", "remind", "export"}
+
+
+# Slack's markup in text it sends: <@U123|dana>, <#C123|general>, <!here>, <https://x|label>
+MARKUP_RE = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def plain_text(text: str) -> str:
+    """Text as Slack sends it (mentions, channels and links in <...>, and &, <, > escaped) as the
+    person typed it: `<@U1|dana>` → `@dana`, `<https://x|x>` → `https://x`, `&amp;` → `&`."""
+
+    def readable(match: re.Match[str]) -> str:
+        sigil, target, label = match.groups()
+        if sigil in ("@", "#"):
+            return sigil + (label or target)
+        if sigil == "!":
+            return "@" + (label or target.split("^")[0])
+        return label or target
+
+    return MARKUP_RE.sub(readable, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import ChecklistResponse, Project, Workspace, utcnow
+from bot.text import escape_mrkdwn, unsafe_character
 
 MAX_NAME = 80
 MAX_ID = 2**31 - 1  # INTEGER primary keys are 32-bit on PostgreSQL
@@ -22,8 +21,8 @@ def clean_name(raw: str) -> str:
     name = " ".join(raw.split())
     if not name:
         raise ProjectError("Give the project a name, e.g. `/mlready project create Churn model`.")
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise ProjectError("Project names cannot contain control characters.")
+    if unsafe_character(name):
+        raise ProjectError("Project names cannot contain control or text-direction characters.")
     if len(name) > MAX_NAME:
         raise ProjectError(f"Project names are 1-{MAX_NAME} characters; that one has {len(name)}.")
     return name
@@ -76,7 +75,8 @@ def create_project(session: Session, team_id: str, channel_id: str, owner_id: st
     existing = channel_project(session, team_id, channel_id)
     if existing is not None:
         raise ProjectError(
-            f"This channel already has the project *{existing.name}* (owner <@{existing.owner_id}>). "
+            f"This channel already has the project *{escape_mrkdwn(existing.name)}* "
+            f"(owner <@{existing.owner_id}>). "
             "Archive it first with `/mlready project archive`, or use another channel."
         )
     project = Project(

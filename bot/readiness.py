@@ -7,7 +7,6 @@ the sign-off requests. No Slack imports here.
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.checklist import Checklist, Readiness, ResponseValue, score
 from bot.db.models import ChecklistResponse, Kpi, Project, ResponseHistory, Signoff, utcnow
 from bot.db.session import dialect_insert
+from bot.text import escape_mrkdwn, is_user_id, unsafe_character
 
 
 def band(overall: float) -> str:
@@ -57,9 +57,13 @@ def record_response(
     try:
         response = ResponseValue(value)
     except ValueError:
-        raise ResponseError(f"'{value}' is not a response; use yes, partial, no or n-a.") from None
+        raise ResponseError(
+            f"'{escape_mrkdwn(value)}' is not a response; use yes, partial, no or n-a."
+        ) from None
     if project.archived_at is not None:
-        raise ResponseError(f"The project *{project.name}* is archived; its checklist is closed.")
+        raise ResponseError(
+            f"The project *{escape_mrkdwn(project.name)}* is archived; its checklist is closed."
+        )
     row = {
         "project_id": project.id,
         "item_id": item_id,
@@ -100,11 +104,19 @@ class KpiInput(BaseModel):
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("metric", "unit", "owner_id")
+    @field_validator("metric", "unit")
     @classmethod
-    def _no_control_characters(cls, value: str) -> str:
-        if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in value):
-            raise ValueError("Remove the control characters")  # PostgreSQL cannot store NUL
+    def _safe_characters(cls, value: str) -> str:
+        problem = unsafe_character(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("owner_id")
+    @classmethod
+    def _a_user(cls, value: str) -> str:
+        if value and not is_user_id(value):
+            raise ValueError("Pick the owner from the list of people in this workspace")
         return value
 
     @model_validator(mode="after")
@@ -158,7 +170,7 @@ def parse_kpi(raw: dict[str, str | None], today: date) -> tuple[KpiInput | None,
 
 def add_kpi(session: Session, project: Project, kpi: KpiInput, user_id: str) -> Kpi:
     if project.archived_at is not None:
-        raise ResponseError(f"The project *{project.name}* is archived.")
+        raise ResponseError(f"The project *{escape_mrkdwn(project.name)}* is archived.")
     record = Kpi(
         project_id=project.id,
         metric=kpi.metric,
@@ -245,7 +257,7 @@ def related_note(state: ProjectState, checklist: Checklist, categories: list[str
     ]
     if not open_items:
         return None
-    name = state.project.name
+    name = escape_mrkdwn(state.project.name)
     if any(item.kind == "kpi" for item in open_items):
         return f"In *{name}*, no KPI is recorded yet: define one with a baseline and a target."
     listed = "; ".join(item.question for item in open_items[:2])
@@ -255,7 +267,7 @@ def related_note(state: ProjectState, checklist: Checklist, categories: list[str
 
 def readiness_note(state: ProjectState) -> str:
     """The project's open blocking gaps, for a "what are we missing?" question in its channel."""
-    name = state.project.name
+    name = escape_mrkdwn(state.project.name)
     gaps = state.readiness.gaps
     if not gaps:
         return f"In *{name}*, every blocking checklist item is answered. `/mlready status` shows the rest."

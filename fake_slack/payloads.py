@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
@@ -20,6 +22,26 @@ def signed_headers(secret: str, body: str, content_type: str, timestamp: int | N
     ts = str(timestamp if timestamp is not None else int(time.time()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
     return {"content-type": content_type, "x-slack-request-timestamp": ts, "x-slack-signature": signature}
+
+
+TYPED_MENTION_RE = re.compile(r"(?<![\w<|])@([a-z0-9][a-z0-9._-]*)")
+TYPED_URL_RE = re.compile(r"https?://[^\s<>|&]+")
+
+
+def as_slack_sends(typed: str, users: Mapping[str, str], should_escape: bool) -> str:
+    """What Slack sends as a slash command's `text` for what a person typed: &, < and > are
+    always escaped; with `should_escape: true`, an @name Slack knows (`users`: name → id) becomes
+    `<@U…|name>` and a URL `<https://…>`. An @name Slack does not know stays plain text."""
+    text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if not should_escape:
+        return text
+    text = TYPED_URL_RE.sub(lambda m: f"<{m.group(0)}>", text)
+
+    def mention(match: re.Match[str]) -> str:
+        user_id = users.get(match.group(1))
+        return f"<@{user_id}|{match.group(1)}>" if user_id else match.group(0)
+
+    return TYPED_MENTION_RE.sub(mention, text)
 
 
 def slash_command(

@@ -10,9 +10,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 import uvicorn
+import yaml
 from pydantic import SecretStr
 
 from bot.answers import AnswerEngine
@@ -23,6 +25,8 @@ from fake_slack import payloads
 from fake_slack.web_api import BOT_USER_ID, LocalSlackAPI
 
 SECRET = "test-signing-secret"
+MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[1] / "manifest.yaml").read_text(encoding="utf-8"))
+COMMAND_ESCAPES: bool = MANIFEST["features"]["slash_commands"][0]["should_escape"]
 TEAM = "T111"
 KPI_Q = "how do we pick a KPI for churn?"
 
@@ -107,7 +111,14 @@ class RunningApp:
             return Reply(exc.code, exc.read().decode(), time.perf_counter() - started)
 
     # Slack-shaped requests
-    def command(self, text: str, user: str = "U1", channel: str = "C1", response_name: str = "1") -> Reply:
+    def command(
+        self, typed: str, user: str = "U1", channel: str = "C1", response_name: str = "1", raw: bool = False
+    ) -> Reply:
+        """`/mlready <typed>` as Slack sends it for the shipped manifest (`should_escape`): &, <, >
+        escaped, and @name of a user in the local Slack's directory as a mention. `raw` sends
+        `typed` as the text field unchanged (hostile input)."""
+        users = {u["name"]: uid for uid, u in self.slack.users.items() if u.get("name")}
+        text = typed if raw else payloads.as_slack_sends(typed, users, COMMAND_ESCAPES)
         return self.post(
             *payloads.slash_command(
                 text,

@@ -17,17 +17,13 @@ from slack_sdk.models.blocks import (
 from bot.answers import Answer, GuideLink, category_title
 from bot.slack import ids
 from bot.slack.action_values import GuideRef, KpiOpen
+from bot.text import escape_mrkdwn as escape
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
 BUTTON_TEXT_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 _SECTION_BUDGET = SECTION_LIMIT - 100  # room for a continuation marker
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters; everything else is shown as written."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def split_text(text: str, limit: int = _SECTION_BUDGET) -> list[str]:

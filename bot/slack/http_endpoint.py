@@ -7,6 +7,7 @@ signed junk gets 400; neither reaches a listener.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -14,7 +15,8 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,10 +25,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
+from bot.jobs import RetryLater
+from bot.slack.jobs.delivery import send_to_response_url
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20  # Slack payloads are far smaller
+READY_TIMEOUT = 2.0  # seconds /readyz waits for the database check
 
 
 # Keys Bolt reads as objects; a signed body with another type there would crash Bolt.
@@ -51,33 +56,65 @@ def shape_problem(body: dict) -> str | None:
     return None
 
 
-def inspect_body(body: str, content_type: str) -> tuple[str, str | None]:
-    """Parse a (signed) body once: its kind for metrics (command, block_actions,
-    event_callback, ...) and why it cannot be a Slack request, or None when it can."""
+def inspect_body(body: str, content_type: str) -> tuple[str, str | None, dict]:
+    """Parse a (signed) body once, by its content type and the `payload` key: its kind for
+    metrics (command, block_actions, event_callback, ...), why it cannot be a Slack request
+    (or None), and the parsed body. Bolt's own parser looks for the substring "payload"
+    anywhere in a form body, so `/mlready ask what payload size...` would not be a command."""
     try:
         if content_type.startswith("application/json"):
             parsed = json.loads(body)
             if not isinstance(parsed, dict):
-                return "other", "JSON body must be an object"
-            return str(parsed.get("type", "other"))[:32], shape_problem(parsed)
-        form = parse_qs(body, keep_blank_values=True)
+                return "other", "JSON body must be an object", {}
+            return str(parsed.get("type", "other"))[:32], shape_problem(parsed), parsed
+        if not content_type.startswith("application/x-www-form-urlencoded"):
+            return "other", "a Slack request is form-encoded or JSON", {}
+        form = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
+        if any(len(values) > 1 for values in form.values()):
+            return "other", "a form body repeats a key", {}
         if "payload" in form:
             parsed = json.loads(form["payload"][0])
             if not isinstance(parsed, dict):
-                return "other", "payload must be a JSON object"
-            return str(parsed.get("type", "other"))[:32], shape_problem(parsed)
-        if "command" not in form and "ssl_check" not in form:
-            return "other", "a form body must be a slash command"
-        if any(key in form for key in (*OBJECT_KEYS, "authorizations", "actions", "enterprise")):
-            return "command", "a slash command carries no objects"
-        return ("command" if "command" in form else "other"), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return "other", f"malformed body ({exc.__class__.__name__})"
+                return "other", "payload must be a JSON object", {}
+            return str(parsed.get("type", "other"))[:32], shape_problem(parsed), parsed
+        fields = {key: values[0] for key, values in form.items()}
+        if "command" not in fields and "ssl_check" not in fields:
+            return "other", "a form body must be a slash command", {}
+        if any(key in fields for key in (*OBJECT_KEYS, "authorizations", "actions", "enterprise")):
+            return "command", "a slash command carries no objects", {}
+        return ("command" if "command" in fields else "other"), None, fields
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return "other", f"malformed body ({exc.__class__.__name__})", {}
 
 
 COMMAND_FAILED = (
     "Sorry, that did not work on my side, so it may not have been saved. Please try again in a minute."
 )
+CLICK_FAILED = "Sorry, I could not save that just now (a problem on my side). Please click again in a minute."
+SUBMIT_FAILED = "I could not save this just now (a problem on my side); please submit again in a minute."
+
+
+def failure_reply(kind: str, parsed: dict) -> Response | None:
+    """What the person sees when a listener failed on our side (e.g. the database is away),
+    instead of Slack's generic failure: a reply to a command, a private message after a click
+    (sent by the caller), an error on a modal's first input."""
+    if kind == "command":
+        return JSONResponse({"response_type": "ephemeral", "text": COMMAND_FAILED})
+    if kind == "view_submission":
+        values = ((parsed.get("view") or {}).get("state") or {}).get("values") or {}
+        first = next(iter(values), None) if isinstance(values, dict) else None
+        if isinstance(first, str):
+            return JSONResponse({"response_action": "errors", "errors": {first: SUBMIT_FAILED}})
+    return None
+
+
+def tell_after_click(response_url: str) -> None:
+    """A private note after a failed click; best effort, as the click is already lost."""
+    message = {"text": CLICK_FAILED, "response_type": "ephemeral", "replace_original": False}
+    try:
+        send_to_response_url(response_url, message, "telling the user a click failed")
+    except RetryLater as exc:
+        log.error("%s", exc)
 
 
 def to_response(bolt_resp: BoltResponse) -> Response:
@@ -110,7 +147,7 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return PlainTextResponse("body is not UTF-8", status_code=400)
-        kind, problem = inspect_body(body, headers.get("content-type", ""))
+        kind, problem, parsed = inspect_body(body, headers.get("content-type", ""))
         if problem:
             log.warning("rejected a signed request: %s", problem)
             return PlainTextResponse(problem, status_code=400)
@@ -119,21 +156,34 @@ def create_asgi_app(bolt_app: App, signing_secret: str, ready: Callable[[], bool
             bolt_req = BoltRequest(
                 body=body, query=request.url.query, headers={k: [v] for k, v in headers.items()}
             )
+            if bolt_req.body != parsed:  # Bolt's substring test misread it (see inspect_body)
+                bolt_req.body = parsed
+                bolt_req.context = build_context(BoltContext({}), parsed)
             bolt_resp = await run_in_threadpool(bolt_app.dispatch, bolt_req)
         except Exception:
             log.exception("dispatch failed")
             return PlainTextResponse("internal error", status_code=500)
-        if bolt_resp.status >= 500 and request.state.kind == "command":
+        if bolt_resp.status >= 500:
             # A listener failed (logged by the app's error handler), e.g. the database is away:
-            # the person who typed the command gets a reply instead of Slack's "dispatch_failed".
-            return JSONResponse({"response_type": "ephemeral", "text": COMMAND_FAILED})
+            # the person gets a reply saying to try again, not Slack's "dispatch_failed".
+            reply = failure_reply(kind, parsed)
+            if reply is not None:
+                return reply
+            response_url = parsed.get("response_url")
+            if kind == "block_actions" and isinstance(response_url, str):
+                asyncio.get_running_loop().run_in_executor(None, tell_after_click, response_url)
+                return Response(status_code=200)
         return to_response(bolt_resp)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        ok = ready() if ready else True
+        # Off the event loop and bounded: a hanging database must not stall acks or /healthz.
+        try:
+            ok = await asyncio.wait_for(run_in_threadpool(ready), READY_TIMEOUT) if ready else True
+        except TimeoutError:
+            ok = False
         return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
     async def oauth(request: Request) -> Response:

@@ -103,7 +103,7 @@ def reminder_blocks(
 
 def reminder_text(reminder: Reminder) -> str:
     titles = ", ".join(RULE_TITLES[r] for r in reminder.rules)
-    return f"Reminder for {reminder.project_name}: {titles}"
+    return f"Reminder for {escape(reminder.project_name)}: {titles}"
 
 
 def stakeholder_nudge(requested_by: str, project_name: str) -> str:

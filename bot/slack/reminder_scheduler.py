@@ -56,7 +56,7 @@ class SlackMessenger:
                     *ui.sections(rb.stakeholder_nudge(signoff.requested_by, project.name)),
                     *sb.signoff_request_blocks(signoff, state),
                 ]
-                text = f"Reminder: sign-off requested for {project.name}"
+                text = f"Reminder: sign-off requested for {ui.escape(project.name)}"
             else:
                 schedule = schedule_of(session, project)
                 blocks = rb.reminder_blocks(reminder, self.checklist, self.doc_titles, schedule)

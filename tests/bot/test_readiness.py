@@ -113,7 +113,7 @@ def test_kpi_signoff_and_staleness(database_url: str) -> None:
         assert {g.item.id for g in state.readiness.gaps} >= {"kpis.defined", "stakeholders.signoff"}
         kpi, _ = parse_kpi({"metric": "churn", "baseline": "4", "target": "3"}, today)
         add_kpi(s, p, kpi, "U1")  # type: ignore[arg-type]
-        so = signoffs.request_signoff(s, p, "U5", "U1", "Q1 KPIs")
+        so, _ = signoffs.request_signoff(s, p, "U5", "U1", "Q1 KPIs")
         with pytest.raises(signoffs.SignoffError, match="Only <@U5>"):
             signoffs.decide(s, so, p, "U6", approve=True)
         with pytest.raises(signoffs.SignoffError, match="what should change"):

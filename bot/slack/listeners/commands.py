@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.command_grammar import COMMAND, help_text, parse
+from bot.command_grammar import COMMAND, help_text, parse, plain_text
 from bot.slack import blocks as ui
 from bot.slack.jobs.answers import Asked
 
@@ -23,12 +23,12 @@ def on_command(services: Services, ack: Ack, command: dict, client: WebClient, r
             team_id=command.get("team_id", ""),
             channel_id=command.get("channel_id", ""),
             user_id=command.get("user_id", ""),
-            question=parsed.args,
+            question=plain_text(parsed.args),
             surface="command",
             response_url=command.get("response_url"),
         )
         if services.outbox.question({}, asked):
-            ack(response_type="ephemeral", text=f"Looking that up: _{ui.escape(parsed.args[:200])}_")
+            ack(response_type="ephemeral", text=f"Looking that up: _{ui.escape(asked.question[:200])}_")
         else:
             ack(
                 response_type="ephemeral",
@@ -37,7 +37,9 @@ def on_command(services: Services, ack: Ack, command: dict, client: WebClient, r
         return
     handler = services.subcommands.get(parsed.name)  # added by each listener group
     if handler is not None:
-        handler(ack, command, client, parsed.args, services, respond)
+        # sign-off reads the stakeholder's mention markup itself; the others get plain text
+        args = parsed.args if parsed.name == "signoff" else plain_text(parsed.args)
+        handler(ack, command, client, args, services, respond)
         return
     # help, unknown and empty subcommands
     ack(

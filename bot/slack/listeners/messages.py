@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import history
+from bot.command_grammar import plain_text
 from bot.slack.jobs.answers import Asked
 
 if TYPE_CHECKING:
@@ -23,7 +24,8 @@ ANSWERABLE_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
 def question_text(text: str) -> str:
-    return " ".join(MENTION_RE.sub(" ", text or "").split())
+    """The question without @-mentions, with Slack's escapes and link markup undone."""
+    return " ".join(plain_text(MENTION_RE.sub(" ", text or "")).split())
 
 
 def _from_a_bot(event: dict) -> bool:

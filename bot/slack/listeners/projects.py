@@ -60,7 +60,7 @@ def handle_project_command(
             ack(
                 response_type="ephemeral",
                 blocks=ui.to_dicts(stb.project_blocks(state)),
-                text=f"Project {project.name}",
+                text=f"Project {ui.escape(project.name)}",
             )
     except projects.ProjectError as exc:
         ack(response_type="ephemeral", text=str(exc))
@@ -76,7 +76,7 @@ def handle_status_command(
             return
         state = project_state(session, project, services.checklist)
         blocks = stb.status_blocks(state, services.doc_titles)
-    ack(response_type="ephemeral", text=f"Readiness of {project.name}", blocks=ui.to_dicts(blocks))
+    ack(response_type="ephemeral", text=f"Readiness of {ui.escape(project.name)}", blocks=ui.to_dicts(blocks))
 
 
 def handle_export_command(

@@ -115,11 +115,10 @@ def on_signoff_submit(services: Services, ack: Ack, body: dict, view: dict) -> N
             ack(response_action="errors", errors={"stakeholder": GONE})
             return
         try:
-            signoff = signoffs.request_signoff(session, project, stakeholder, user_of(body), what)
+            signoff, _ = signoffs.request_signoff(session, project, stakeholder, user_of(body), what)
         except signoffs.SignoffError as exc:
             ack(response_action="errors", errors={"stakeholder": str(exc)})
             return
-        session.flush()
         services.outbox.add(session, signoff_jobs.REQUEST, team_id, {"signoff": signoff.id})
     ack()
 

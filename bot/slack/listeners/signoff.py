@@ -47,16 +47,15 @@ def handle_signoff_command(
             if project is None:
                 ack_no_project(ack)
                 return
-            signoff = signoffs.request_signoff(session, project, stakeholder, user_id, what)
-            session.flush()
+            signoff, replaced = signoffs.request_signoff(session, project, stakeholder, user_id, what)
             services.outbox.add(session, signoff_jobs.REQUEST, team_id, {"signoff": signoff.id})
     except signoffs.SignoffError as exc:
         ack(response_type="ephemeral", text=str(exc))
         return
-    ack(
-        response_type="ephemeral",
-        text=f"I asked <@{stakeholder}> to sign off; the answer will be posted in this channel.",
-    )
+    text = f"I asked <@{stakeholder}> to sign off; the answer will be posted in this channel."
+    if replaced is not None:
+        text += f" It replaces the request to <@{replaced.stakeholder_id}>, which can no longer be answered."
+    ack(response_type="ephemeral", text=text)
 
 
 def decide(

@@ -61,7 +61,7 @@ def close_all_gaps(db: Database, project_id: int) -> None:
     with db.session() as s:
         project = s.get(Project, project_id)
         add_kpi(s, project, KpiInput(metric="churn", baseline=4.2, target=3.5), "UOWNER")
-        signoff = signoffs.request_signoff(s, project, "USTAKE", "UOWNER", "")
+        signoff, _ = signoffs.request_signoff(s, project, "USTAKE", "UOWNER", "")
         signoffs.decide(s, signoff, project, "USTAKE", approve=True)
         for item_id in BLOCKING_YESNO:
             record_response(s, project, CHECKLIST, item_id, "yes", "UOWNER")

@@ -105,7 +105,7 @@ def fuzz(
                 app.click({"action_id": f"{ids.CHECKLIST_RESPONSE}_{value}", "value": answer}).status == 200
             )
         app.command("ask how do we pick a KPI for churn?", user=OWNER)
-        app.command(f"signoff <@{STAKEHOLDER}> objectives and KPIs", user=OWNER)
+        app.command(f"signoff <@{STAKEHOLDER}> objectives and KPIs", user=OWNER, raw=True)
         app.idle()
         with app.services.db.session() as session:
             answer_id = session.scalars(select(AnswerRecord.id)).one()
@@ -524,7 +524,9 @@ def test_slash_commands(fuzz: Fuzz, text: str, user: str, channel: str) -> None:
         text = "help " + text
     assume(clean(text))
     may_write = command_may_write(fuzz.app, text, user, channel)
-    reply = exchange(fuzz, lambda app: app.command(text, user=user, channel=channel), lambda _: not may_write)
+    reply = exchange(
+        fuzz, lambda app: app.command(text, user=user, channel=channel, raw=True), lambda _: not may_write
+    )
     assert reply.status == 200
 
 
@@ -534,7 +536,7 @@ def test_slash_commands(fuzz: Fuzz, text: str, user: str, channel: str) -> None:
 )
 def test_ask(fuzz: Fuzz, question: str) -> None:
     before = snapshot(fuzz.app)
-    reply = exchange(fuzz, lambda app: app.command(f"ask {question}", user="U2"), lambda _: False)
+    reply = exchange(fuzz, lambda app: app.command(f"ask {question}", user="U2", raw=True), lambda _: False)
     assert reply.status == 200
     after = snapshot(fuzz.app)
     assert {t for t in after if after[t] != before[t]} == {"jobs", "answer_records"}
@@ -681,7 +683,7 @@ def timezone_crashes(text: str) -> bool:
 def test_remind_timezone_of_a_folder_or_too_long(fuzz: Fuzz, name: str) -> None:
     text = f"remind timezone {name}"
     assert timezone_crashes(text)
-    assert exchange(fuzz, lambda app: app.command(text, user="U2"), lambda _: True).status == 200
+    assert exchange(fuzz, lambda app: app.command(text, user="U2", raw=True), lambda _: True).status == 200
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,29 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import AnswerRecord, ProcessedEvent
+from bot.db.models import AnswerRecord, ChecklistResponse, ProcessedEvent, Project
+from bot.settings import Settings
+from bot.slack import ids
+from bot.slack.http_endpoint import CLICK_FAILED, SUBMIT_FAILED
 from fake_slack import payloads
 from fake_slack.web_api import LocalSlackAPI
-from tests.slack_harness import KPI_Q, TEAM, RunningApp, mention
+from tests.conftest import CuttableRelay
+from tests.slack_harness import (
+    KPI_Q,
+    TEAM,
+    RunningApp,
+    click_in,
+    create_project,
+    mention,
+    post_checklist,
+    view_submission,
+)
 
 
 def test_bad_missing_and_stale_signatures_are_rejected(running: RunningApp, slack: LocalSlackAPI) -> None:
@@ -40,6 +56,11 @@ def test_malformed_bodies_get_4xx_and_the_app_keeps_serving(running: RunningApp)
         ("payload=%5B%5D", "application/x-www-form-urlencoded"),
         ("", "application/x-www-form-urlencoded"),
         ("\xff\xfe", "application/json"),
+        ("[" * 100_000 + "]" * 100_000, "application/json"),  # nesting beyond Python's recursion limit
+        ('{"type": "x"}', "application/x-www-form-urlencoded"),  # a form body starting with {
+        ("payload=%7B%7D&payload=%7B%7D", "application/x-www-form-urlencoded"),  # payload twice
+        ("command=%2Fmlready&text=a&text=b", "application/x-www-form-urlencoded"),
+        ("command=/mlready&text=help", "text/plain"),
     ]
     for body, ctype in bad:
         reply = running.post(body, ctype)
@@ -55,3 +76,67 @@ def test_health_and_readiness(running: RunningApp, slack: LocalSlackAPI) -> None
     running.event(mention(KPI_Q, ts="1100.1"))
     slack.wait_for("chat.postMessage", 1)
     assert json.loads(running.get("/readyz").body) == {"ready": True}
+
+
+def test_a_command_mentioning_payload_is_still_a_command(running: RunningApp, slack: LocalSlackAPI) -> None:
+    """Bolt's parser takes any form body containing "payload" for an interaction; ours goes by key."""
+    reply = running.command("ask what payload size should our model API accept?", response_name="p")
+    assert reply.status == 200 and "Looking that up" in json.loads(reply.body)["text"]
+    slack.wait_for("response_url", 1)
+    project = running.command("project create payload team")
+    assert project.status == 200 and "payload team" in json.loads(project.body)["text"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_database_down_clicks_and_submits_get_a_private_try_again(
+    database_url: str, relay: CuttableRelay, shipped_index: Path, engine, slack: LocalSlackAPI
+) -> None:
+    """With the database away, a click is answered at once and the person is told privately to
+    click again; a modal gets an error on its field; /healthz does not touch the database."""
+    through_relay = database_url.replace(":5432/", f":{relay.port}/")
+    app = RunningApp(Settings(index_dir=shipped_index, database_url=through_relay), lambda: engine, slack)
+    try:
+        app.command(f"ask {KPI_Q}", response_name="warm")
+        slack.wait_for("response_url", 1)
+        app.idle()
+        assert app.get("/readyz").status == 200
+        create_project(app)
+        message = post_checklist(app, slack, "checklist kpis")
+        click_in(app, message, "kpis.defined", ids.KPI_OPEN)
+        view = slack.wait_for("views.open", 1)[0].params["view"]
+        relay.cut()
+        block = next(b for b in message["blocks"] if b.get("block_id") == "kpis.guardrails")
+        button = next(e for e in block["elements"] if e["action_id"].startswith(ids.CHECKLIST_RESPONSE))
+        started = time.monotonic()
+        click = app.click({"action_id": button["action_id"], "value": button["value"]}, response_name="down")
+        assert click.status == 200 and time.monotonic() - started < 3
+        told = slack.wait_for("response_url", 2, timeout=10)
+        assert [c.params["text"] for c in told if c.params["_response_id"] == "down"] == [CLICK_FAILED]
+        submit = app.post(*view_submission(view, {"metric": "churn", "baseline": "4", "target": "3"}))
+        assert submit.status == 200
+        assert json.loads(submit.body) == {"response_action": "errors", "errors": {"metric": SUBMIT_FAILED}}
+        assert app.get("/healthz").status == 200
+        assert app.get("/readyz").status == 503
+        relay.restore()
+        again = app.click({"action_id": button["action_id"], "value": button["value"]}, response_name="up")
+        assert again.status == 200
+        app.idle()
+        with app.services.db.session() as s:
+            assert s.get(ChecklistResponse, (message_project(s), "kpis.guardrails")) is not None
+
+        # A hanging database: /readyz gives up after its timeout, /healthz answers meanwhile.
+        relay.pause()
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(app.get, "/readyz")
+            time.sleep(0.3)
+            started = time.monotonic()
+            assert app.get("/healthz").status == 200 and time.monotonic() - started < 0.5
+            assert pending.result().status == 503
+        relay.resume()
+    finally:
+        relay.resume()
+        app.stop()
+
+
+def message_project(session) -> int:
+    return session.scalars(select(Project.id)).one()

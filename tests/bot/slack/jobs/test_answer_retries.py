@@ -3,12 +3,8 @@ while: storing and posting are tried again later, beyond the Slack client's own 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +15,8 @@ from bot import jobs
 from bot.answers import AnswerEngine
 from bot.settings import Settings
 from fake_slack.web_api import LocalSlackAPI
-from tests.slack_harness import RunningApp, free_port
+from tests.conftest import CuttableRelay
+from tests.slack_harness import RunningApp
 
 QUESTION = "how do we pick a KPI for churn?"
 
@@ -48,61 +45,6 @@ def test_answer_delivered_once_after_slack_failed_longer_than_client_retries(
         assert len(slack.calls_to("response_url!500")) >= 2  # the client gave up at least twice
     finally:
         app.stop()
-
-
-class CuttableRelay:
-    """A TCP relay to PostgreSQL on 5432 that can be cut (connections dropped, new ones refused)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self.restore()
-
-    def restore(self) -> None:
-        self._listener = socket.socket()
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", self.port))
-        self._listener.listen(32)
-        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", 5432))
-            with self._lock:
-                self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a: socket.socket, b: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := a.recv(65536):
-                b.sendall(data)
-        with contextlib.suppress(OSError):
-            b.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        with self._lock:
-            for s in self._sockets:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            self._sockets.clear()
-
-
-@pytest.fixture
-def relay() -> Iterator[CuttableRelay]:
-    r = CuttableRelay()
-    yield r
-    r.cut()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -53,3 +53,32 @@ def test_status_export_and_home(running: RunningApp, slack: LocalSlackAPI) -> No
     running.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
     home = json.dumps(slack.wait_for("views.publish", 1)[-1].params["view"])
     assert "Fraud" in home and "data-quality.audit" in home
+
+
+HOSTILE = "<!channel> & <https://evil.example|click me> <@U2>"
+
+
+def test_a_hostile_project_name_is_shown_as_typed_everywhere(
+    running: RunningApp, slack: LocalSlackAPI
+) -> None:
+    """A name typed with a broadcast, a link and a mention reaches no text or block unescaped."""
+    slack.users["U5"] = {"id": "U5", "name": "dana", "tz": "UTC", "is_bot": False}
+    replies = [ack_json(running.command(f"project create {HOSTILE}"))]
+    for typed in ("project", "status", "checklist", "remind", "remind now", "signoff @dana goals", "export"):
+        replies.append(ack_json(running.command(typed)))
+    running.idle()
+    rendered = [t for message in [*replies, *(c.params for c in slack.calls)] for t in mrkdwn_of(message)]
+    assert any("&lt;!channel&gt; &amp; &lt;https://evil.example|click me&gt;" in t for t in rendered)
+    for text in rendered:
+        assert "<!channel>" not in text and "<https://evil" not in text and "<@U2>" not in text, text
+
+
+def mrkdwn_of(node: object) -> list[str]:
+    """Every string Slack renders as mrkdwn: top-level `text` and mrkdwn text objects, not
+    plain_text ones (Slack shows those literally)."""
+    if isinstance(node, list):
+        return [t for item in node for t in mrkdwn_of(item)]
+    if not isinstance(node, dict) or node.get("type") == "plain_text":
+        return []
+    own = [node["text"]] if isinstance(node.get("text"), str) else []
+    return own + [t for key, value in node.items() if key != "text" or not own for t in mrkdwn_of(value)]
