@@ -254,6 +254,20 @@ def db_upgrade() -> None:
     typer.echo(f"Database at revision {current_revision(db.engine)}.")
 
 
+@db_app.command("prune")
+def db_prune() -> None:
+    """Delete old bookkeeping rows (handled event ids, finished jobs, answered threads); for
+    deployments without `mlready serve`'s scheduler, e.g. from cron next to `mlready remind --once`."""
+    from bot.db.migrate import open_database
+    from bot.db.models import utcnow
+
+    settings = _settings()
+    db = open_database(settings.database_url)
+    with db.session() as session:
+        removed = settings.retention.prune(session, utcnow())
+    typer.echo(", ".join(f"{table}: {count} removed" for table, count in removed.items()))
+
+
 feedback_app = typer.Typer(help="Answer feedback.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 

@@ -48,7 +48,8 @@ def plain_text(text: str) -> str:
         if sigil in ("@", "#"):
             return sigil + (label or target)
         if sigil == "!":
-            return "@" + (label or target.split("^")[0])
+            name = label or target.split("^")[0]
+            return name if name.startswith("@") else "@" + name
         return label or target
 
     return MARKUP_RE.sub(readable, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

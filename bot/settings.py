@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.checklist import shipped_checklist_path
+from bot.db.retention import Retention
 from bot.errors import MlreadyError
 from indexer.knowledge import shipped_knowledge_dir
 
@@ -64,6 +66,19 @@ class Settings(BaseSettings):
     # Questions waiting to be answered, across all replicas (they share the job table)
     answer_queue_size: int = Field(default=500, ge=1, le=100_000)
 
+    # HTTP mode: connections uvicorn serves at once (beyond that it answers 503), seconds an idle
+    # keep-alive connection stays open, and a separate port (on 127.0.0.1 unless set) for
+    # /metrics, so it need not be reachable where Slack's requests come in
+    http_max_connections: int = Field(default=200, ge=1, le=10_000)
+    http_keep_alive_seconds: float = Field(default=5, gt=0, le=300)
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    metrics_host: str = "127.0.0.1"
+
+    # Bookkeeping kept this many days: handled event ids and finished jobs, and threads in
+    # which follow-ups are answered without a mention; pruned by `mlready serve` and `mlready db prune`
+    event_retention_days: float = Field(default=7, gt=0, le=3650)
+    thread_retention_days: float = Field(default=90, gt=0, le=3650)
+
     # Reminders: how often `mlready serve` looks for due ones (0 = never; use `mlready remind
     # --once` from cron instead), and how long a blocking item may stay open before a nudge
     reminder_interval_seconds: float = Field(default=60, ge=0, le=86_400)
@@ -73,6 +88,13 @@ class Settings(BaseSettings):
     def extra_knowledge_dirs(self) -> list[Path]:
         parts = self.knowledge_dirs.replace(",", os.pathsep).split(os.pathsep)
         return [Path(p).expanduser() for p in parts if p.strip()]
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(
+            events=timedelta(days=self.event_retention_days),
+            threads=timedelta(days=self.thread_retention_days),
+        )
 
     @property
     def checklist_path(self) -> Path:

@@ -78,7 +78,7 @@ class RunningApp:
 
     def post(
         self,
-        body: str,
+        body: str | bytes,
         content_type: str,
         *,
         sign: bool = True,
@@ -87,13 +87,18 @@ class RunningApp:
         extra_headers: dict[str, str] | None = None,
     ) -> Reply:
         headers = (
-            payloads.signed_headers(secret, body, content_type, timestamp)
+            payloads.signed_headers(
+                secret, body if isinstance(body, str) else body.decode(), content_type, timestamp
+            )
             if sign
             else {"content-type": content_type}
         )
         headers.update(extra_headers or {})
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/slack/events", data=body.encode(), headers=headers, method="POST"
+            f"http://127.0.0.1:{self.port}/slack/events",
+            data=body.encode() if isinstance(body, str) else body,
+            headers=headers,
+            method="POST",
         )
         started = time.perf_counter()
         try:

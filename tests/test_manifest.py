@@ -1,4 +1,4 @@
-""""""
+"""The shipped manifest against Slack's manifest schema."""
 
 from __future__ import annotations
 

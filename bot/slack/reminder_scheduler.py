@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.checklist import Checklist
 from bot.db.models import Project, Signoff, utcnow
+from bot.db.retention import Retention
 from bot.db.session import Database
 from bot.readiness import project_state
 from bot.reminders.delivery import Reminder, ReminderRun
@@ -20,6 +22,8 @@ from bot.slack import reminder_blocks as rb
 from bot.slack import signoff_blocks as sb
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class SlackMessenger:
@@ -74,9 +78,17 @@ class ReminderScheduler:
     reminder is still sent once.
     """
 
-    def __init__(self, run: ReminderRun, interval: float) -> None:
+    def __init__(
+        self,
+        run: ReminderRun,
+        interval: float,
+        retention: Retention | None = None,
+        db: Database | None = None,
+    ) -> None:
         self.run = run
         self.interval = interval
+        self.retention, self.db = retention, db
+        self._pruned_at: datetime | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="mlready-reminders", daemon=True)
 
@@ -86,6 +98,7 @@ class ReminderScheduler:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
+            self.prune_hourly(utcnow())
             try:
                 outcomes = self.run.run(utcnow())
             except Exception:  # the database may be down for a moment; the next tick retries
@@ -99,6 +112,22 @@ class ReminderScheduler:
                     ",".join(outcome.rules),
                     outcome.destination,
                 )
+
+    def prune_hourly(self, now: datetime) -> None:
+        """The bookkeeping tables are pruned once an hour; any replica may do it."""
+        if self.retention is None or self.db is None:
+            return
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        try:
+            with self.db.session() as session:
+                removed = self.retention.prune(session, now)
+        except Exception:  # the database may be down for a moment; the next hour retries
+            log.exception("pruning old bookkeeping rows failed")
+            return
+        if any(removed.values()):
+            log.info("pruned %s", removed)
 
     def stop(self, timeout: float = 30) -> None:
         self._stop.set()

@@ -30,9 +30,15 @@ def message_of(body: dict) -> tuple[str, str]:
 
 
 def modal_field(view: dict, block: str) -> str | None:
-    """A modal input's value, whatever the element: text, date or user picker."""
-    element = ((view.get("state", {}).get("values", {}).get(block)) or {}).get("value") or {}
-    return element.get("value") or element.get("selected_date") or element.get("selected_user")
+    """A modal input's value, whatever the element: text, date or user picker. A field of the
+    wrong shape (a signed but forged submission) reads as empty."""
+    node: object = view
+    for key in ("state", "values", block, "value"):
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return None
+    value = node.get("value") or node.get("selected_date") or node.get("selected_user")
+    return value if isinstance(value, str) else None
 
 
 def ack_no_project(ack: Ack) -> None:

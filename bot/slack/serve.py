@@ -18,7 +18,9 @@ def start_scheduler(settings: Settings, services: Services) -> ReminderScheduler
     if settings.reminder_interval_seconds <= 0:
         log.warning("reminders are not sent by this process (MLREADY_REMINDER_INTERVAL_SECONDS=0)")
         return None
-    return ReminderScheduler(services.reminders, settings.reminder_interval_seconds).start()
+    return ReminderScheduler(
+        services.reminders, settings.reminder_interval_seconds, settings.retention, services.db
+    ).start()
 
 
 def serve_socket_mode(settings: Settings) -> None:
@@ -42,6 +44,16 @@ def serve_socket_mode(settings: Settings) -> None:
         services.jobs.shutdown()
 
 
+def server_limits(settings: Settings) -> dict:
+    """uvicorn's limits: a bounded number of connections, short keep-alive, small headers."""
+    return {
+        "limit_concurrency": settings.http_max_connections,
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
+        "h11_max_incomplete_event_size": 16 * 1024,  # request line and headers
+        "timeout_graceful_shutdown": 30,
+    }
+
+
 def serve_http(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -54,8 +66,14 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
         app,
         settings.slack_signing_secret.get_secret_value(),
         ready=lambda: services.answers.loaded and services.db.reachable(),
+        serve_metrics=settings.metrics_port is None,
     )
     log.warning("mlready listens on http://%s:%d/slack/events", host, port)
+    if settings.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+        log.warning("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
     scheduler = start_scheduler(settings, services)
     # uvicorn stops taking requests on SIGTERM/SIGINT, waits for the ones in flight, and then
     # re-raises the signal; this handler absorbs that so the queued answers can still finish.
@@ -63,7 +81,7 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
         signal.signal(sig, lambda signum, _frame: log.warning("signal %d: finishing queued work", signum))
     try:
         # log_config=None: uvicorn's loggers go through ours (JSON when asked for)
-        uvicorn.run(asgi, host=host, port=port, log_config=None, timeout_graceful_shutdown=30)
+        uvicorn.run(asgi, host=host, port=port, log_config=None, **server_limits(settings))
     finally:
         if scheduler:
             scheduler.stop()

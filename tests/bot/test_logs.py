@@ -1,4 +1,4 @@
-"""`mlready chat` and `mlready serve` start-up errors, run as a user runs them."""
+"""Logs: secrets never appear in them."""
 
 from __future__ import annotations
 

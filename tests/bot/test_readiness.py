@@ -33,7 +33,7 @@ def test_names_and_channels(database_url: str) -> None:
     for bad, words in [
         ("", "Give the project a name"),
         ("x" * 81, "1-80"),
-        ("bad\x07name", "control characters"),
+        ("bad\x07name", "control or text-direction characters"),
     ]:
         with pytest.raises(projects.ProjectError, match=words), db.session() as s:
             projects.create_project(s, "T1", "C2", "U1", bad)

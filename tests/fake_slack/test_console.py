@@ -1,4 +1,4 @@
-"""`mlready chat` and `mlready serve` start-up errors, run as a user runs them."""
+"""`mlready chat`: the terminal console driving the real app through the local Slack."""
 
 from __future__ import annotations
 

@@ -56,9 +56,15 @@ def on_share(services: Services, ack: Ack, body: dict, action: dict, respond: Re
     team_id, channel = team_of(body), channel_of(body)
     answer_id = answer_id_of(action)
     with services.db.session() as session:
-        # The answer must be this workspace's, and shared where it was asked.
+        # The answer must be this workspace's, shared where it was asked, by the person who asked
+        # (a private answer is shown to its asker alone).
         record = history.get_answer(session, answer_id, team_id) if answer_id else None
-        found = record is not None and bool(channel) and record.channel_id == channel
+        found = (
+            record is not None
+            and bool(channel)
+            and record.channel_id == channel
+            and record.user_id == user_of(body)
+        )
         if found:
             services.outbox.add(
                 session,

@@ -48,9 +48,11 @@ KPI_FIELDS = {
 def active_project(
     session: Session, body: dict, value: av.ProjectRef | None
 ) -> tuple[Project | None, str | None]:
-    """The project a button names, in the clicker's workspace and still open; else why not."""
+    """The project a button names, in the clicker's workspace, of the channel the button is in
+    (when it is in a channel rather than a DM or App Home), and still open; else why not."""
     project = projects.get_project(session, team_of(body), value.project) if value is not None else None
-    if project is None:
+    channel, _ = message_of(body)
+    if project is None or (channel[:1] in ("C", "G") and project.channel_id != channel):
         return None, UNKNOWN_PROJECT
     if project.archived_at is not None:
         return None, f"The project *{ui.escape(project.name)}* is archived; its checklist is closed."

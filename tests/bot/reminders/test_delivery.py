@@ -1,5 +1,5 @@
-"""Reminders with a controllable clock: rules, cadence and timezones (DST included), snooze,
-catch-up after downtime, failed sends and retries, on SQLite and PostgreSQL."""
+"""Reminder rules and delivery with a controllable clock: destinations, grace periods,
+retries with backoff, exactly-once sends, dry runs, and the scheduler thread."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Reminders with a controllable clock: rules, cadence and timezones (DST included), snooze,
-catch-up after downtime, failed sends and retries, on SQLite and PostgreSQL."""
+"""Reminder schedules: `/mlready remind` parsing, snooze, timezones and cadence across DST."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The Slack app end to end: signed requests to the real HTTP endpoint under uvicorn,
-the real Bolt app and WebClient, and the local Slack Web API recording every call."""
+"""The app factory: a failing listener gets a reply, not Slack's dispatch_failed."""
 
 from __future__ import annotations
 

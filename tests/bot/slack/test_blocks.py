@@ -1,4 +1,4 @@
-""""""
+"""Block Kit builders, checked on their to_dict() output against Slack's limits."""
 
 from __future__ import annotations
 

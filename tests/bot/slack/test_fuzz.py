@@ -696,6 +696,24 @@ def test_remind_timezone_of_a_folder_or_too_long(fuzz: Fuzz, name: str) -> None:
         ('{"team": 1}', JSON),
         (urlencode({"payload": '{"type": "block_actions", "actions": [1]}'}), FORM),
         ("authorizations=0", FORM),
+        # issue 12: deep nesting, a repeated payload key, a form body that is JSON, wrong-type views
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, JSON),
+        (urlencode([("payload", '{"type": "block_actions"}'), ("payload", "{}")]), FORM),
+        ('{"type": "view_submission", "view": {}}', FORM),
+        (urlencode({"payload": json.dumps({"type": "view_submission", "view": {"state": []}})}), FORM),
+        (
+            urlencode(
+                {
+                    "payload": json.dumps(
+                        {
+                            "type": "view_submission",
+                            "view": {"callback_id": ids.KPI_MODAL, "state": {"values": 5}},
+                        }
+                    )
+                }
+            ),
+            FORM,
+        ),
     ],
 )
 def test_signed_envelopes_of_the_wrong_shape(fuzz: Fuzz, body: tuple[str, str]) -> None:

@@ -1,5 +1,4 @@
-"""Whole guides from an answer: Read the guide (paged modal), Related, Example and Questions for
-your team, through the signed endpoint and the local Slack Web API; and their builders."""
+"""Guide blocks: the guide buttons on answers, the paged guide modal, typed guide values."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""The Slack app end to end: signed requests to the real HTTP endpoint under uvicorn,
-the real Bolt app and WebClient, and the local Slack Web API recording every call."""
+"""The HTTP endpoint: signatures, size and time limits, malformed bodies, health and
+readiness, and what the person sees when the database is away."""
 
 from __future__ import annotations
 
 import json
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,9 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot import metrics
 from bot.db.models import AnswerRecord, ChecklistResponse, ProcessedEvent, Project
 from bot.settings import Settings
-from bot.slack import ids
+from bot.slack import http_endpoint, ids
 from bot.slack.http_endpoint import CLICK_FAILED, SUBMIT_FAILED
 from fake_slack import payloads
 from fake_slack.web_api import LocalSlackAPI
@@ -140,3 +142,82 @@ def test_database_down_clicks_and_submits_get_a_private_try_again(
 
 def message_project(session) -> int:
     return session.scalars(select(Project.id)).one()
+
+
+def rejected_count() -> float:
+    return sum(
+        s.value
+        for metric in metrics.REQUESTS.collect()
+        for s in metric.samples
+        if s.name.endswith("_total") and s.labels["kind"] == "rejected"
+    )
+
+
+def test_unsigned_junk_headers_get_401_counted_without_a_traceback(
+    running: RunningApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = rejected_count()
+    body = "command=%2Fmlready&text=help"
+    ctype = "application/x-www-form-urlencoded"
+    cases = [
+        {"x-slack-request-timestamp": "abc", "x-slack-signature": "v0=00"},
+        {"x-slack-request-timestamp": "9" * 5000, "x-slack-signature": "v0=00"},
+        {"x-slack-request-timestamp": str(int(time.time())), "x-slack-signature": "v0=\u00e9\u00e9"},
+    ]
+    for headers in cases:
+        reply = running.post(body, ctype, sign=False, extra_headers=headers)
+        assert reply.status == 401 and "Traceback" not in reply.body
+    junk = running.post(b"\xff\xfe\x00payload", ctype, sign=False, extra_headers=cases[0])
+    assert junk.status == 401
+    assert rejected_count() - before == len(cases) + 1
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def raw_request(port: int, head: str, chunks: list[bytes]) -> int:
+    """Send a request by hand (a lying Content-Length, or chunks) and return the status."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(head.encode())
+        for chunk in chunks:
+            try:
+                conn.sendall(chunk)
+            except OSError:  # the server answered and closed before the rest was sent
+                break
+        reply = conn.recv(200).decode(errors="replace")
+    return int(reply.split()[1])
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(running: RunningApp) -> None:
+    declared = (
+        "POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 200000000\r\n\r\n"
+    )
+    assert raw_request(running.port, declared, [b"{"]) == 413  # answered without waiting for 200 MB
+    streamed = (
+        "POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
+    piece = b"x" * 65536
+    chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    assert raw_request(running.port, streamed, [chunk] * 40) == 413  # 2.5 MB, no length given
+    assert running.get("/healthz").status == 200
+
+
+def test_a_dripping_body_is_cut_off(running: RunningApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http_endpoint, "BODY_TIMEOUT", 1.0)
+    head = (
+        "POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100\r\n\r\n"
+    )
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", running.port), timeout=10) as conn:
+        conn.sendall(head.encode())
+        conn.settimeout(0.4)
+        reply = b""
+        for _ in range(20):  # one byte every 0.4 s, far slower than Slack
+            conn.sendall(b"{")
+            try:
+                reply = conn.recv(200)
+            except TimeoutError:
+                continue
+            break
+    assert reply.split()[1] == b"408" and time.monotonic() - started < 3

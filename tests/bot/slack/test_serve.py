@@ -1,4 +1,5 @@
-"""`mlready chat` and `mlready serve` start-up errors, run as a user runs them."""
+"""`mlready serve` as a real process: required settings, readiness, metrics port, JSON logs,
+and a graceful SIGTERM while answers are in flight."""
 
 from __future__ import annotations
 
@@ -59,9 +60,10 @@ def post(port: int, body: str, content_type: str) -> int:
 def test_serve_http_ready_metrics_json_logs_and_graceful_sigterm(
     tmp_path: Path, shipped_index: Path, slack: LocalSlackAPI
 ) -> None:
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     env = dict(
         os.environ,
+        MLREADY_METRICS_PORT=str(metrics_port),
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_SIGNING_SECRET=SECRET,
         MLREADY_SLACK_API_URL=slack.url,
@@ -102,7 +104,8 @@ def test_serve_http_ready_metrics_json_logs_and_graceful_sigterm(
                 response_url=slack.response_url(f"q{n}"),
             )
             assert post(port, body, ctype) == 200
-        scraped = get(port, "/metrics")[1]
+        assert get(port, "/metrics")[0] == 404  # not where Slack's requests come in
+        scraped = get(metrics_port, "/metrics")[1]
         assert 'mlready_http_requests_total{kind="command",status="200"} 5.0' in scraped
         assert 'mlready_ack_seconds_count{kind="command"} 5.0' in scraped
 

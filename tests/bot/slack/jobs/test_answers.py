@@ -1,5 +1,4 @@
-"""The Slack app end to end: signed requests to the real HTTP endpoint under uvicorn,
-the real Bolt app and WebClient, and the local Slack Web API recording every call."""
+"""Answer jobs: delivery after rate limits and failures, a broken index, project notes."""
 
 from __future__ import annotations
 

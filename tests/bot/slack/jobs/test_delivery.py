@@ -1,5 +1,4 @@
-"""Projects, the checklist, KPIs, sign-off, status, export and App Home, end to end
-through the signed HTTP endpoint and the local Slack Web API."""
+"""A job whose post Slack refuses (e.g. not_in_channel): the user is told, nothing is retried."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The Slack app end to end: signed requests to the real HTTP endpoint under uvicorn,
-the real Bolt app and WebClient, and the local Slack Web API recording every call."""
+"""Buttons on answers: feedback, and sharing a private answer."""
 
 from __future__ import annotations
 
@@ -33,3 +32,19 @@ def test_feedback_is_stored_and_reported(running: RunningApp, slack: LocalSlackA
     assert rows[0].not_helpful == 1 and rows[0].sources
     thanks = [c.params["text"] for c in slack.calls_to("chat.postEphemeral")]
     assert any("can't find that answer" in t for t in thanks)
+
+
+def test_only_the_asker_shares_a_private_answer_and_only_where_it_was_asked(
+    running: RunningApp, slack: LocalSlackAPI
+) -> None:
+    running.command(f"ask {KPI_Q}", user="U1", response_name="asked")
+    private = slack.wait_for("response_url", 1)[0].params
+    value = block_buttons(private["blocks"])[ids.SHARE_ANSWER]["value"]
+    share = {"action_id": ids.SHARE_ANSWER, "value": value}
+    running.click(share, user="U2", channel="C1", response_name="other-user")
+    running.click(share, user="U1", channel="C9", response_name="other-channel")
+    running.idle()
+    assert slack.calls_to("chat.postMessage") == []
+    replies = {c.params["_response_id"]: c.params.get("text", "") for c in slack.calls_to("response_url")}
+    assert "can't find that answer" in replies["other-user"]
+    assert "can't find that answer" in replies["other-channel"]

@@ -1,5 +1,4 @@
-"""Projects, the checklist, KPIs, sign-off, status, export and App Home, end to end
-through the signed HTTP endpoint and the local Slack Web API."""
+"""Checklist clicks, paging, "Why it matters" and the KPI modal end to end; forged values."""
 
 from __future__ import annotations
 
@@ -159,9 +158,21 @@ def test_workspace_isolation_and_forged_values(running: RunningApp, slack: Local
             response_url=slack.response_url("stale"),
         )
     )
+    # This project's button, replayed in another channel of the same workspace, is refused.
+    create_project(running, "Theirs", channel="C2")
+    running.post(
+        *payloads.block_action(
+            {"action_id": f"{ids.CHECKLIST_RESPONSE}_yes", "value": forged},
+            team_id=TEAM,
+            user_id="U1",
+            channel_id="C2",
+            response_url=slack.response_url("elsewhere"),
+        )
+    )
     running.idle()
     with running.services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(ResponseHistory)) == 0
     replies = {c.params["_response_id"]: c.params["text"] for c in slack.calls_to("response_url")}
     assert "can't find" in replies["forged"] and "can't find" in replies["junk"]
+    assert "can't find" in replies["elsewhere"]
     assert "no longer exists" in replies["stale"]

@@ -1,5 +1,4 @@
-"""Whole guides from an answer: Read the guide (paged modal), Related, Example and Questions for
-your team, through the signed endpoint and the local Slack Web API; and their builders."""
+"""The guide buttons end to end: Read the guide, its pages, Example and Questions."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The Slack app end to end: signed requests to the real HTTP endpoint under uvicorn,
-the real Bolt app and WebClient, and the local Slack Web API recording every call."""
+"""Mentions, DMs and thread follow-ups: answered once, quickly acked, retries recognised."""
 
 from __future__ import annotations
 

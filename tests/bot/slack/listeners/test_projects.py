@@ -1,5 +1,4 @@
-"""Projects, the checklist, KPIs, sign-off, status, export and App Home, end to end
-through the signed HTTP endpoint and the local Slack Web API."""
+"""`/mlready project`, status, export and App Home end to end, and project names shown as typed."""
 
 from __future__ import annotations
 
