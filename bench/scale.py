@@ -625,7 +625,7 @@ def final_render_matches(slack: FakeSlack, pg: PrivatePostgres, project_id: int,
         previous = count
         time.sleep(2)
     stored = dict(
-        pg.query("SELECT item_id, value FROM checklist_answers WHERE project_id = %s", (project_id,))
+        pg.query("SELECT item_id, value FROM checklist_responses WHERE project_id = %s", (project_id,))
     )
     updates = slack.calls("chat.update")
     checked, wrong = 0, []

@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.checklist import Checklist, ChecklistItem
 from bot.intent import Intent, classify, split_parts
-from indexer.embedding import MAX_QUERY_CHARS, Embedder
+from indexer.embedding import MAX_QUERY_CHARS, TextEmbedder
 from indexer.knowledge import category_title
 from indexer.retriever import Retriever
 from indexer.search import Hit, Searcher
@@ -259,7 +259,7 @@ class AnswerEngine:
     def __init__(
         self,
         searcher: Searcher,
-        embedder: Embedder,
+        embedder: TextEmbedder,
         threshold: float,
         checklist: Checklist | None = None,
         summarize: Callable[[str, list[str]], str | None] | None = None,

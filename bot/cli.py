@@ -66,11 +66,10 @@ def index(
     full: Annotated[bool, typer.Option(help="Re-embed every document.")] = False,
 ) -> None:
     """Validate the knowledge base and (re)build the search index."""
-    from bot.knowledge_base import build
-    from indexer.embedding import Embedder
+    from bot.knowledge_base import build, indexing_embedder
 
     settings = _settings()
-    report = build(settings, Embedder(settings.model_path), extra=knowledge, full=full)
+    report = build(settings, indexing_embedder(settings), extra=knowledge, full=full)
     m = report.manifest
     typer.echo(
         f"Indexed {len(m.documents)} documents into {m.chunk_count} chunks in "

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from bot.answers import Answer, AnswerEngine
 from bot.checklist import Checklist, load_checklist, validate_links
-from bot.errors import USER_ERRORS
+from bot.errors import USER_ERRORS, MlreadyError
 from bot.settings import Settings
-from indexer.embedding import Embedder
+from indexer.embedding import Embedder, TextEmbedder, model_name
 from indexer.errors import IndexMissingError
 from indexer.knowledge import KnowledgeDoc, load_documents
+from indexer.query_encoder import answering_embedder
 from indexer.retriever import Retriever
 from indexer.search import Searcher
 from indexer.store import (
@@ -45,6 +46,18 @@ def load_knowledge(settings: Settings, extra: list[Path] | None = None) -> Knowl
     return KnowledgeBase(docs, checklist)
 
 
+def indexing_embedder(settings: Settings) -> Embedder:
+    """sentence-transformers for building the index; says how to get it where it is missing."""
+    from importlib.util import find_spec
+
+    if find_spec("sentence_transformers") is None:
+        raise MlreadyError(
+            "building the knowledge index needs sentence-transformers and torch: "
+            "pip install 'mlready[index]' (or build the index where they are installed)"
+        )
+    return Embedder(settings.model_path)
+
+
 def build(
     settings: Settings,
     embedder: Embedder,
@@ -62,7 +75,7 @@ class ReloadingEngine(AnswerEngine):
     def __init__(
         self,
         settings: Settings,
-        embedder: Embedder,
+        embedder: TextEmbedder,
         stored: StoredIndex,
         check_every: float = 2.0,
         checklist: Checklist | None = None,
@@ -108,21 +121,24 @@ class ReloadingEngine(AnswerEngine):
 
 def open_engine(
     settings: Settings,
-    embedder: Embedder | None = None,
+    embedder: TextEmbedder | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> ReloadingEngine:
-    """Load the index, building it first when there is none yet."""
-    embedder = embedder or Embedder(settings.model_path)
+    """Load the index, building it first when there is none yet (that needs mlready[index]).
+    Queries are embedded by the index's ONNX query encoder unless `embedder` is given."""
+    name = embedder.name if embedder else model_name(settings.model_path)
     try:
-        stored = load_index(settings.index_dir, expected_model=embedder.name)
+        stored = load_index(settings.index_dir, expected_model=name)
     except IndexMissingError:
         if notify:
             notify(
                 f"No knowledge index in {settings.index_dir} yet; building it now "
                 "(about half a minute, once)."
             )
-        build(settings, embedder)
-        stored = load_index(settings.index_dir, expected_model=embedder.name)
+        build(settings, indexing_embedder(settings))
+        stored = load_index(settings.index_dir, expected_model=name)
+    if embedder is None:
+        embedder = answering_embedder(settings.index_dir, stored.manifest.query_encoder, settings.model_path)
     check_dimension(stored, embedder)
     checklist = load_checklist(settings.checklist_path)
     return ReloadingEngine(
@@ -130,7 +146,9 @@ def open_engine(
     )
 
 
-def summary_function(settings: Settings, embedder: Embedder) -> Callable[[str, list[str]], str | None] | None:
+def summary_function(
+    settings: Settings, embedder: TextEmbedder
+) -> Callable[[str, list[str]], str | None] | None:
     """The optional generated summary (MLREADY_LLM_BASE_URL), or None when it is not configured."""
     if not settings.llm_base_url:
         return None

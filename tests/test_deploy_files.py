@@ -168,7 +168,7 @@ def test_bot_waits_for_postgres_and_migrate(services: dict) -> None:
     assert depends["migrate"]["condition"] == "service_completed_successfully"
 
 
-def test_bot_and_migrate_read_env_file_and_share_database_and_index(services: dict) -> None:
+def test_bot_and_migrate_read_env_file_and_share_database_and_image(services: dict) -> None:
     for name in ("bot", "migrate"):
         service = services[name]
         env_files = service["env_file"]
@@ -176,8 +176,9 @@ def test_bot_and_migrate_read_env_file_and_share_database_and_index(services: di
         url = service["environment"]["MLREADY_DATABASE_URL"]
         assert url.startswith("postgresql://") and "@postgres:5432/" in url
     assert services["bot"]["environment"] == services["migrate"]["environment"]
-    assert services["bot"]["volumes"] == services["migrate"]["volumes"]
     assert services["bot"]["image"] == services["migrate"]["image"]
+    # the running image has no torch, so nothing at run time may build an index
+    assert "mlready index" not in command_text(services["migrate"]["command"])
 
 
 def test_bot_can_be_scaled_without_host_port_clashes(services: dict) -> None:
@@ -270,40 +271,55 @@ def test_readme_settings_table_lists_every_setting() -> None:
 # --- Dockerfile ----------------------------------------------------------------------------
 
 
-def test_dockerfile_base_and_cpu_torch() -> None:
-    instructions = dockerfile()
-    assert instructions[0][0] == "FROM" and instructions[0][1].startswith("python:3.11-slim")
-    args = [rest for keyword, rest in instructions if keyword == "ARG"]
-    assert any(a.startswith("TORCH_INDEX_URL=") for a in args)
-    pip_runs = [rest for keyword, rest in instructions if keyword == "RUN" and "pip install" in rest]
-    first = pip_runs[0]
-    assert "torch" in first and "--index-url" in first and "TORCH_INDEX_URL" in first, (
-        "torch must be installed first, from the TORCH_INDEX_URL index"
+def stages() -> dict[str, list[tuple[str, str]]]:
+    """The Dockerfile's instructions per stage, by stage name."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
+    for keyword, rest in dockerfile():
+        if keyword == "FROM":
+            current = []
+            out[rest.split()[-1] if " AS " in rest.upper() else rest] = current
+        current.append((keyword, rest))
+    return out
+
+
+def test_dockerfile_builds_with_cpu_torch_and_runs_without_it() -> None:
+    build, runtime = stages()["build"], stages()["runtime"]
+    assert build[0][1].startswith("python:3.11-slim") and runtime[0][1].startswith("python:3.11-slim")
+    assert any(
+        k == "ARG" and r.startswith("TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu") for k, r in build
     )
+    pip_runs = [rest for keyword, rest in build if keyword == "RUN" and "pip install" in rest]
+    assert "torch" in pip_runs[0] and "TORCH_INDEX_URL" in pip_runs[0], "torch first, from the CPU index"
+    assert any("[index]" in r and re.search(r"\bmlready index\b", r) for r in pip_runs)
+    runtime_text = " ".join(rest for _, rest in runtime)
+    assert "torch" not in runtime_text.replace("find_spec('torch') is None", "")
+    assert "[index]" not in runtime_text
 
 
-def test_dockerfile_runs_as_non_root_and_builds_the_index() -> None:
-    instructions = dockerfile()
-    users = [(i, rest) for i, (keyword, rest) in enumerate(instructions) if keyword == "USER"]
+def test_dockerfile_runs_as_non_root_with_the_built_index() -> None:
+    runtime = stages()["runtime"]
+    users = [(i, rest) for i, (keyword, rest) in enumerate(runtime) if keyword == "USER"]
     assert users, "no USER instruction: the container would run as root"
     last_user_at, user = users[-1]
     assert user.split(":")[0] not in ("root", "0")
-    runs = [(i, rest) for i, (keyword, rest) in enumerate(instructions) if keyword == "RUN"]
-    index_runs = [i for i, rest in runs if re.search(r"\bmlready index\b", rest)]
-    assert index_runs, "the index is not built at build time"
-    install_at = max(i for i, rest in runs if "pip install" in rest)
-    assert index_runs[0] > install_at, "mlready index must run after mlready is installed"
-    assert index_runs[0] > last_user_at, "build the index as the runtime user, so it owns the files"
+    copies = [
+        (i, rest) for i, (keyword, rest) in enumerate(runtime) if keyword == "COPY" and "--from=build" in rest
+    ]
+    assert copies and copies[0][1].endswith("/app/index"), "the index comes from the build stage"
+    assert "--chown=10001:10001" in copies[0][1] and copies[0][0] > last_user_at
 
 
 def test_dockerfile_environment_is_offline_with_index_inside_the_image(compose: dict) -> None:
-    env = env_pairs(dockerfile())
+    env = env_pairs(stages()["runtime"])
     assert env.get("HF_HUB_OFFLINE") == "1"
     index_dir = env.get("MLREADY_INDEX_DIR", "")
     assert index_dir.startswith("/"), "MLREADY_INDEX_DIR should point into the image"
     bot = compose["services"]["bot"]
     assert bot["environment"]["MLREADY_INDEX_DIR"] == index_dir
-    assert any(str(v).endswith(f":{index_dir}") for v in bot["volumes"])
+    assert not any(str(v).endswith(f":{index_dir}") for v in bot.get("volumes", [])), (
+        "a volume over the index would hide the image's index and query encoder"
+    )
 
 
 def test_dockerfile_healthcheck_and_command() -> None:

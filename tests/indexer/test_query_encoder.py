@@ -1,0 +1,97 @@
+"""The ONNX query encoder: the same vectors as sentence-transformers, the same eval figures,
+no torch in a process that only answers, and clear errors when the export is missing or bad."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.evaluation import evaluate, load_questions
+from bot.knowledge_base import open_engine
+from bot.settings import Settings
+from indexer.chunking import chunk_document
+from indexer.embedding import Embedder
+from indexer.errors import IndexInvalidError
+from indexer.knowledge import load_documents, shipped_knowledge_dir
+from indexer.query_encoder import ONNX_FILE, OnnxQueryEncoder, answering_embedder
+from indexer.retriever import Retriever
+from indexer.store import load_index
+from tests.conftest import clean_env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def encoder_of(index_dir: Path) -> OnnxQueryEncoder:
+    stored = load_index(index_dir)
+    assert stored.manifest.query_encoder, "the build exports the query encoder"
+    return OnnxQueryEncoder(index_dir / stored.manifest.query_encoder)
+
+
+def test_every_knowledge_unit_embeds_the_same_both_ways(shipped_index: Path, embedder: Embedder) -> None:
+    texts = [u.text for d in load_documents([shipped_knowledge_dir()]) for u in chunk_document(d)[0]]
+    texts += ["", "a", "how do we pick a KPI for churn?" * 40, "Émoji 👩\u200d💻 and ünïcode"]
+    assert len(texts) >= 200
+    onnx = encoder_of(shipped_index).encode(texts)
+    torch_vectors = embedder.encode(texts)
+    cosines = (onnx * torch_vectors).sum(axis=1)
+    assert cosines.min() >= 0.9999, texts[int(cosines.argmin())]
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
+
+
+def test_eval_figures_and_declines_are_identical(shipped_index: Path, embedder: Embedder) -> None:
+    questions = load_questions(ROOT / "bench" / "devset.yaml")
+    settings = Settings(index_dir=shipped_index)
+    onnx = evaluate(open_engine(settings), questions, Retriever.hybrid)
+    reference = evaluate(open_engine(settings, embedder=embedder), questions, Retriever.hybrid)
+    for key in ("hit_at_1", "hit_at_3", "mrr", "offtopic_declined", "ontopic_declined", "advice_share"):
+        assert getattr(onnx, key) == getattr(reference, key), key
+    assert onnx.misses == reference.misses  # the same questions missed or wrongly declined
+
+
+def test_answering_never_imports_torch(shipped_index: Path, tmp_path: Path) -> None:
+    """`mlready ask`, as a fresh process runs it, then a look at what it imported."""
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from typer.testing import CliRunner
+        from bot.cli import app
+        result = CliRunner().invoke(app, ["ask", "how do we pick a KPI for churn?"])
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in
+                       ("torch", "transformers", "sentence_transformers"))
+        print(json.dumps({"code": result.exit_code, "out": result.stdout, "heavy": heavy}))
+        """
+    )
+    env = clean_env(
+        MLREADY_INDEX_DIR=str(shipped_index), MLREADY_DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}"
+    )
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=ROOT)
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0 and "Sources" in report["out"], run.stderr[-2000:]
+    assert report["heavy"] == []
+
+
+def test_a_missing_or_damaged_encoder_is_explained(
+    shipped_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    stored = load_index(shipped_index)
+    folder = shipped_index / str(stored.manifest.query_encoder)
+    copy = tmp_path / "encoder"
+    copy.mkdir()
+    for item in folder.iterdir():
+        (copy / item.name).write_bytes(item.read_bytes())
+    (copy / ONNX_FILE).write_bytes(b"not a model")
+    with pytest.raises(IndexInvalidError, match=r"damaged; rebuild it with `mlready index --full`"):
+        OnnxQueryEncoder(copy)
+    # An index without an encoder falls back to sentence-transformers, with a warning...
+    assert isinstance(answering_embedder(shipped_index, None, None), Embedder)
+    assert "no ONNX query encoder" in caplog.text
+    # ...or, where that is not installed, says how to rebuild.
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    with pytest.raises(IndexInvalidError, match=r"mlready\[index\]"):
+        answering_embedder(shipped_index, None, None)
