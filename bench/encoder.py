@@ -45,7 +45,7 @@ def build_both(work: Path) -> dict[str, Path]:
     return paths
 
 
-def env_for(index_dir: Path, work: Path, name: str) -> dict[str, str]:
+def env_for(index_dir: Path, work: Path, name: str, slack_url: str) -> dict[str, str]:
     return dict(
         os.environ,
         MLREADY_INDEX_DIR=str(index_dir),
@@ -53,21 +53,23 @@ def env_for(index_dir: Path, work: Path, name: str) -> dict[str, str]:
         SLACK_BOT_TOKEN="xoxb-bench",
         SLACK_SIGNING_SECRET="bench-secret",
         MLREADY_REMINDER_INTERVAL_SECONDS="0",
-        MLREADY_SLACK_API_URL="http://127.0.0.1:9/api/",
+        MLREADY_SLACK_API_URL=slack_url,  # Bolt checks its token at start
     )
 
 
-def serve_ready(env: dict[str, str], port: int) -> dict:
+def serve_ready(env: dict[str, str], port: int, log: Path) -> dict:
     """Seconds from `mlready serve --http` to /readyz 200, and the replica's RSS then."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         [PY, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("w"),
     )
     try:
         while time.perf_counter() - started < 120:
+            if proc.poll() is not None:
+                raise RuntimeError(f"mlready serve exited: {log.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
                     if r.status == 200:
@@ -128,14 +130,17 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mlready-bench-encoder-"))
     results: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    from fake_slack.web_api import LocalSlackAPI
+
+    slack = LocalSlackAPI(team_id="TBENCH").start()
     try:
         paths = build_both(work)
         for port, (name, index_dir) in enumerate(paths.items(), start=39_501):
-            env = env_for(index_dir, work, name)
+            env = env_for(index_dir, work, name, slack.url)
             results[name] = {
                 "cold_ask_s": timed_subprocess([PY, "-m", "bot.cli", "ask", QUESTION], env),
                 "ask_peak_rss_mb": peak_rss_of([PY, "-m", "bot.cli", "ask", QUESTION], env),
-                "serve": serve_ready(env, port),
+                "serve": serve_ready(env, port, work / f"serve-{name}.log"),
                 "warm": warm(index_dir),
             }
         if not args.skip_install:
@@ -144,6 +149,7 @@ def main() -> None:
                 "with_index": install_size(work, "[index]"),
             }
     finally:
+        slack.stop()
         shutil.rmtree(work, ignore_errors=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "encoder.json").write_text(json.dumps(results, indent=2))

@@ -45,13 +45,23 @@ def timed_subprocess(args: list[str], env: dict | None = None, runs: int = 3) ->
     return round(statistics.median(walls), 3)
 
 
+# Started from a small process: a child forked from this (large) one would count this
+# process's pages in its peak RSS.
+_RSS_PROBE = (
+    "import json, os, subprocess, sys; p = subprocess.Popen(json.loads(sys.argv[1]), "
+    "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); _, status, usage = os.wait4(p.pid, 0); "
+    "print(status, usage.ru_maxrss)"
+)
+
+
 def peak_rss_of(args: list[str], env: dict) -> float:
-    """Peak RSS in MB of one child process, measured by /usr/bin/time-like wait4."""
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"{args} exited with {status}")
-    return round(usage.ru_maxrss / 1024, 1)
+    """Peak RSS in MB of one child process (wait4's ru_maxrss, as /usr/bin/time reports)."""
+    out = subprocess.run(
+        [PY, "-c", _RSS_PROBE, json.dumps(args)], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    if out[0] != "0":
+        raise RuntimeError(f"{args} exited with {out[0]}")
+    return round(int(out[1]) / 1024, 1)
 
 
 def machine() -> dict:

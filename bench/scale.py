@@ -63,6 +63,7 @@ import psycopg  # noqa: E402
 
 from bot.evaluation import percentile  # noqa: E402
 from bot.slack import ids  # noqa: E402
+from bot.slack.http_endpoint import CLICK_FAILED  # noqa: E402
 from fake_slack import payloads  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -576,8 +577,16 @@ def check_phase(
         if c["params"].get("_response_id", "").startswith(f"ask-UA{phase}")
     )
     acked_keys = [r.key for r in acked_asks]
-    acked_clicks = [r.key for r in clicks if r.acked]
-    unacked_clicks = [r.key for r in clicks if not r.acked]
+    # A click that failed on our side is acked and followed by a private "click again"
+    # (bot/slack/http_endpoint.py): the person knows it was not saved, so it counts as refused.
+    told_to_retry = {
+        c["params"]["_response_id"].removeprefix("click-")
+        for c in slack.calls("response_url")
+        if c["params"].get("_response_id", "").startswith(f"click-UC{phase}")
+        and c["params"].get("text") == CLICK_FAILED
+    }
+    acked_clicks = [r.key for r in clicks if r.acked and r.key not in told_to_retry]
+    unacked_clicks = [r.key for r in clicks if not r.acked or r.key in told_to_retry]
     return {
         "requests": len(results),
         "statuses": statuses(results),

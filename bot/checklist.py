@@ -34,6 +34,13 @@ RESPONSE_LABELS: dict[ResponseValue, str] = {
     ResponseValue.no: "No",
     ResponseValue.na: "N/A",
 }
+# Technical items follow the ML Test Score's scale: done and automated = 1, done by hand = 0.5.
+AUTOMATION_LABELS: dict[ResponseValue, str] = {
+    ResponseValue.yes: "Automated",
+    ResponseValue.partial: "By hand",
+    ResponseValue.no: "No",
+    ResponseValue.na: "N/A",
+}
 
 POINTS: dict[ResponseValue, float] = {
     ResponseValue.yes: 1.0,
@@ -51,6 +58,12 @@ class ChecklistItem(BaseModel):
     kind: Literal["yesno", "kpi", "signoff"]
     blocking: bool
     docs: list[str] = Field(default_factory=list)
+    # "automation": answered Automated / By hand / No (the ML Test Score's 1 / 0.5 / 0)
+    scale: Literal["default", "automation"] = "default"
+
+    @property
+    def labels(self) -> dict[ResponseValue, str]:
+        return AUTOMATION_LABELS if self.scale == "automation" else RESPONSE_LABELS
 
     @field_validator("id")
     @classmethod
@@ -66,6 +79,9 @@ class ChecklistSection(BaseModel):
     category: str = Field(min_length=1, max_length=40)
     title: str
     items: list[ChecklistItem] = Field(min_length=1)
+    # An optional section (e.g. genai, for projects that use an LLM) counts, gaps included,
+    # only once one of its items has a response; until then it is left out of the score.
+    optional: bool = False
 
 
 class Checklist(BaseModel):
@@ -186,6 +202,8 @@ def score(checklist: Checklist, responses: Mapping[str, ResponseValue]) -> Readi
     sections: list[SectionScore] = []
     gaps: list[Gap] = []
     for section in checklist.sections:
+        if section.optional and not any(item.id in responses for item in section.items):
+            continue
         points, counted, answered = 0.0, 0, 0
         for item in section.items:
             value = responses.get(item.id)

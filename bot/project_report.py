@@ -10,11 +10,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.checklist import RESPONSE_LABELS, Checklist
+from bot.checklist import Checklist, ResponseValue
 from bot.db.models import Project, ResponseHistory
 from bot.readiness import ProjectState, project_state, signoffs_of
 
-VALUE_LABELS = {value.value: label for value, label in RESPONSE_LABELS.items()}
+
+def value_label(checklist: Checklist, item_id: str, value: str) -> str:
+    """How the item's own scale names a stored value (Automated / By hand for technical items)."""
+    item = checklist.item(item_id)
+    try:
+        return item.labels[ResponseValue(value)] if item else value
+    except ValueError:
+        return value or "—"
 
 
 def _iso(moment: datetime | None) -> str:
@@ -151,7 +158,8 @@ def to_markdown(data: dict, checklist: Checklist) -> str:
     ] or ["- none"]
     lines += ["", "## Answers", "", "| Item | Answer | By | At |", "|---|---|---|---|"]
     lines += [
-        f"| {a['item']} | {VALUE_LABELS.get(a['value'], '—')} | {a['answered_by']} | {a['answered_at']} |"
+        f"| {a['item']} | {value_label(checklist, a['item'], a['value'])} | {a['answered_by']} "
+        f"| {a['answered_at']} |"
         for a in data["answers"]
     ]
     lines += ["", "## KPIs", ""]
@@ -168,7 +176,7 @@ def to_markdown(data: dict, checklist: Checklist) -> str:
     ] or ["- none requested"]
     lines += ["", "## History", "", "| At | Item | Answer | By |", "|---|---|---|---|"]
     lines += [
-        f"| {h['at']} | {h['item']} | {VALUE_LABELS.get(h['value'], h['value'])} | {h['by']} |"
+        f"| {h['at']} | {h['item']} | {value_label(checklist, h['item'], h['value'])} | {h['by']} |"
         for h in data["history"]
     ]
     return "\n".join(lines) + "\n"

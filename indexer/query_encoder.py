@@ -59,19 +59,22 @@ def model_hash(model_path: Path) -> str:
         if path.is_file():
             found = True
             digest.update(name.encode())
-            with path.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
+            _feed(digest, path)
     if not found:
         raise ModelMissingError(f"{model_path} holds no model files ({', '.join(MODEL_FILES)})")
     return digest.hexdigest()
 
 
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
+def _feed(digest: hashlib._Hash, path: Path) -> None:
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    _feed(digest, path)
     return digest.hexdigest()
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ from indexer.chunking import CHUNKER_VERSION, MAX_CHUNK_WORDS, OVERLAP_WORDS, ch
 from indexer.embedding import Embedder, TextEmbedder, progress_wanted
 from indexer.errors import IndexInvalidError, IndexMissingError
 from indexer.knowledge import KnowledgeDoc
-from indexer.query_encoder import ensure_encoder
+from indexer.query_encoder import ensure_encoder, file_hash
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +108,6 @@ class BuildReport:
     manifest: Manifest
     reused_docs: list[str]
     seconds: float
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -239,7 +230,7 @@ def build_index(
         encoder = ensure_encoder(index_dir, embedder.model_path, embedder.name) if export_encoder else None
         build_dir = _write_build(index_dir, chunk_rows, chunk_vectors, unit_rows, unit_vectors)
         try:
-            file_sha = {name: _sha256(build_dir / name) for name in DATA_FILES}
+            file_sha = {name: file_hash(build_dir / name) for name in DATA_FILES}
             manifest = Manifest(
                 format_version=FORMAT_VERSION,
                 model_name=embedder.name,
@@ -386,7 +377,7 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> StoredInde
         )
     for name in DATA_FILES:
         path = build_dir / name
-        if not path.is_file() or _sha256(path) != manifest.file_sha256.get(name):
+        if not path.is_file() or file_hash(path) != manifest.file_sha256.get(name):
             raise IndexInvalidError(f"the knowledge index file {path} is missing or corrupt; {REBUILD_HINT}")
     try:
         faiss_index = faiss.read_index(str(build_dir / "chunks.faiss"))

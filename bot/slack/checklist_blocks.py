@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checklist import RESPONSE_LABELS, Checklist, ChecklistItem, ResponseValue
+from bot.checklist import Checklist, ChecklistItem, ResponseValue
 from bot.db.models import Project
 from bot.readiness import ProjectState
 from bot.slack import action_values as av
@@ -27,8 +27,6 @@ from bot.slack.blocks import button, escape, fit, kpi_text, pct, sections, slack
 from bot.slack.signoff_blocks import SIGNOFF_LABELS
 from indexer.chunking import split_sections
 from indexer.knowledge import KnowledgeDoc
-
-RESPONSE_BUTTONS = list(RESPONSE_LABELS.items())
 
 
 def _item_line(item: ChecklistItem, state: ProjectState) -> str:
@@ -47,7 +45,7 @@ def _item_line(item: ChecklistItem, state: ProjectState) -> str:
             text += f" (<@{state.latest_signoff.stakeholder_id}>)"
     elif response is not None:
         text += (
-            f"\nAnswer: *{RESPONSE_LABELS[ResponseValue(response.value)]}* by <@{response.responded_by}>"
+            f"\nAnswer: *{item.labels[ResponseValue(response.value)]}* by <@{response.responded_by}>"
             f", {slack_date(response.responded_at)}"
         )
     else:
@@ -59,7 +57,7 @@ def _item_actions(item: ChecklistItem, project: Project, state: ProjectState) ->
     current = state.responses.get(item.id)
     elements = []
     if item.kind == "yesno":
-        for value, label in RESPONSE_BUTTONS:
+        for value, label in item.labels.items():
             chosen = current is not None and current.value == value.value
             elements.append(
                 button(
@@ -93,6 +91,11 @@ def checklist_blocks(
     section = checklist.section(category) or checklist.sections[0]
     r = state.readiness
     scores = {s.category: s for s in r.sections}
+
+    def shown_score(category: str) -> str:
+        """An optional section nobody has answered yet is not scored."""
+        return pct(scores[category].score) if category in scores else "optional"
+
     blocks: list[Block] = [
         HeaderBlock(text=f"Readiness checklist: {project.name}"[:150]),
         ContextBlock(
@@ -107,7 +110,7 @@ def checklist_blocks(
             block_id="checklist_nav",
             elements=[
                 button(
-                    f"{s.title} {pct(scores[s.category].score)}",
+                    f"{s.title} {shown_score(s.category)}",
                     f"{ids.CHECKLIST_PAGE}_{s.category}",
                     av.ChecklistPage(project=project.id, category=s.category).value(),
                     style="primary" if s.category == section.category else None,
@@ -117,9 +120,14 @@ def checklist_blocks(
         ),
         DividerBlock(),
         SectionBlock(
-            text=MarkdownTextObject(text=f"*{escape(section.title)}*: {pct(scores[section.category].score)}")
+            text=MarkdownTextObject(text=f"*{escape(section.title)}*: {shown_score(section.category)}")
         ),
     ]
+    if section.optional and section.category not in scores:
+        blocks += sections(
+            "_This section is optional: it counts towards the score once anyone answers one of its "
+            "items. Answer N/A if it does not apply to your project._"
+        )
     for item in section.items:
         blocks += sections(_item_line(item, state))
         blocks.append(_item_actions(item, project, state))

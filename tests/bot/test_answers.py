@@ -152,7 +152,8 @@ def test_what_is_questions_quote_the_introduction(engine) -> None:
 def test_multi_part_questions_answer_each_part(engine) -> None:
     answer = engine.ask("how much data do we need and how do we label it?")
     guides = [line.id.split("#")[0] for line in answer.lines]
-    assert "data-volume-how-much" in guides and "data-quality-labels" in guides
+    assert "data-volume-how-much" in guides
+    assert any(g.startswith("data-quality-label") for g in guides)  # a guide on labelling
     assert all(guides.count(g) <= 2 for g in set(guides))
 
 
@@ -179,7 +180,8 @@ def test_aliases_in_front_matter_are_searched(engine) -> None:
 def test_declines_suggest_only_plausible_topics(engine) -> None:
     weather = engine.ask("what's the weather in Paris?")
     assert not weather.answered and weather.closest_topics == [] and not weather.near_domain
-    near = engine.ask("how do I deploy a pytorch model on kubernetes")
+    # (a PyTorch deployment question is now answered by the model supply-chain guide)
+    near = engine.ask("how do I set up a kubernetes cluster for our api")
     assert not near.answered and near.near_domain
     assert near.closest_topics and near.related
     assert "do not cover that in depth" in near.answer

@@ -2,17 +2,21 @@ from __future__ import annotations
 
 import pytest
 
-from bot.checklist import ResponseValue, load_shipped_checklist, score
+from bot.checklist import Checklist, ResponseValue, load_shipped_checklist, score
 
 Y, P, N, NA = ResponseValue.yes, ResponseValue.partial, ResponseValue.no, ResponseValue.na
+
+
+def required_items(checklist: Checklist) -> list:
+    return [i for s in checklist.sections if not s.optional for i in s.items]
 
 
 def test_nothing_answered_scores_zero_with_all_blocking_gaps() -> None:
     checklist = load_shipped_checklist()
     report = score(checklist, {})
     assert report.overall == 0.0
-    assert report.answered == 0 and report.total == len(checklist.items())
-    blocking = {i.id for i in checklist.items() if i.blocking}
+    assert report.answered == 0 and report.total == len(required_items(checklist))
+    blocking = {i.id for i in required_items(checklist) if i.blocking}
     assert {g.item.id for g in report.gaps} == blocking
     assert {"objectives.problem-statement", "kpis.defined", "stakeholders.signoff"} <= blocking
 
@@ -21,12 +25,13 @@ def test_section_scores_and_weakest_section() -> None:
     checklist = load_shipped_checklist()
     answers = {item.id: Y for item in checklist.items()}
     kpi_items = [i.id for i in checklist.section("kpis").items]
-    answers[kpi_items[0]] = P  # kpis: (0.5 + 1 + 1 + 1) / 4
-    answers[kpi_items[1]] = NA  # n/a excluded: (0.5 + 1 + 1) / 3
+    answers[kpi_items[0]] = P  # one partial among the kpis items
+    answers[kpi_items[1]] = NA  # n/a excluded from the mean
     report = score(checklist, answers)
     kpis = next(s for s in report.sections if s.category == "kpis")
-    assert kpis.score == pytest.approx(2.5 / 3)
-    assert report.overall == pytest.approx(2.5 / 3)
+    counted = len(kpi_items) - 1
+    assert kpis.score == pytest.approx((counted - 0.5) / counted)
+    assert report.overall == pytest.approx((counted - 0.5) / counted)
     assert report.weakest == "kpis"
     assert report.gaps == []
 
@@ -40,7 +45,8 @@ def test_no_on_blocking_item_is_a_gap_partial_is_not() -> None:
     assert [g.item.id for g in report.gaps] == ["objectives.problem-statement"]
     assert report.gaps[0].response == N
     objectives = next(s for s in report.sections if s.category == "objectives")
-    assert objectives.score == pytest.approx(3 / 4)
+    n = len(checklist.section("objectives").items)
+    assert objectives.score == pytest.approx((n - 1) / n)
 
 
 def test_all_na_section_does_not_drag_the_score() -> None:
@@ -50,3 +56,67 @@ def test_all_na_section_does_not_drag_the_score() -> None:
         answers[item.id] = NA
     report = score(checklist, answers)
     assert report.overall == 1.0
+
+
+TINY = Checklist.model_validate(
+    {
+        "version": 1,
+        "sections": [
+            {
+                "category": "infrastructure",
+                "title": "Infrastructure",
+                "items": [
+                    {
+                        "id": "infrastructure.a",
+                        "question": "A?",
+                        "help": "h",
+                        "kind": "yesno",
+                        "blocking": True,
+                    },
+                    {
+                        "id": "infrastructure.tests",
+                        "question": "Tested?",
+                        "help": "h",
+                        "kind": "yesno",
+                        "blocking": False,
+                        "scale": "automation",
+                    },
+                ],
+            },
+            {
+                "category": "genai",
+                "title": "LLM",
+                "optional": True,
+                "items": [
+                    {"id": "genai.a", "question": "Eval?", "help": "h", "kind": "yesno", "blocking": True},
+                    {"id": "genai.b", "question": "Cost?", "help": "h", "kind": "yesno", "blocking": False},
+                ],
+            },
+        ],
+    }
+)
+
+
+def test_an_optional_section_counts_only_once_answered() -> None:
+    untouched = score(TINY, {"infrastructure.a": Y, "infrastructure.tests": Y})
+    assert [s.category for s in untouched.sections] == ["infrastructure"]
+    assert untouched.overall == 1.0 and untouched.gaps == [] and untouched.total == 2
+    started = score(TINY, {"infrastructure.a": Y, "infrastructure.tests": Y, "genai.b": Y})
+    assert started.overall == 0.5 and started.weakest == "genai"
+    assert [g.item.id for g in started.gaps] == ["genai.a"]
+    not_for_us = score(TINY, {"infrastructure.a": Y, "infrastructure.tests": Y, "genai.a": NA, "genai.b": NA})
+    assert not_for_us.overall == 1.0 and not_for_us.gaps == []
+
+
+def test_technical_items_use_the_ml_test_score_scale() -> None:
+    tests = TINY.item("infrastructure.tests")
+    assert tests is not None and [tests.labels[v] for v in (Y, P, N, NA)] == [
+        "Automated",
+        "By hand",
+        "No",
+        "N/A",
+    ]
+    by_hand = score(TINY, {"infrastructure.a": Y, "infrastructure.tests": P})
+    assert by_hand.overall == pytest.approx(0.75)  # by hand counts 0.5, as in the ML Test Score
+    plain = TINY.item("infrastructure.a")
+    assert plain is not None and plain.labels[Y] == "Yes"

