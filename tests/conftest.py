@@ -63,13 +63,20 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def shipped_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """The shipped knowledge base indexed once per test run."""
-    from bot.knowledge_base import build
+def first_use(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CliRun]:
+    """The shipped knowledge base indexed once per test run, the way a new user's first
+    `mlready ask` does it: on a missing index, which it builds (tests check that run too)."""
+    work = tmp_path_factory.mktemp("shipped")
+    index_dir = work / "index"
+    env = {"MLREADY_INDEX_DIR": str(index_dir), "MLREADY_DATABASE_URL": f"sqlite:///{work / 'first.db'}"}
+    result = run_cli("ask", "what is the weather in Paris?", env=env)
+    assert result.returncode == 0, result.stderr
+    return index_dir, result
 
-    index_dir = tmp_path_factory.mktemp("shipped") / "index"
-    build(Settings(index_dir=index_dir), embedder)
-    return index_dir
+
+@pytest.fixture(scope="session")
+def shipped_index(first_use: tuple[Path, CliRun]) -> Path:
+    return first_use[0]
 
 
 @pytest.fixture(scope="session")

@@ -206,7 +206,7 @@ def test_summary_is_attached_only_when_the_function_returns_one(engine) -> None:
     assert len(seen) == 1  # declines are never summarised
 
 
-def test_cli_ask_json_and_errors(shipped_index: Path, tmp_path: Path) -> None:
+def test_cli_ask_json_and_errors(shipped_index: Path, first_use) -> None:
     """In-process; `mlready chat` and `mlready serve` run as real processes in their own tests."""
     from tests.conftest import run_cli
 
@@ -221,13 +221,12 @@ def test_cli_ask_json_and_errors(shipped_index: Path, tmp_path: Path) -> None:
     assert empty.returncode == 2
     assert "question is empty" in empty.stderr
 
-    # A missing index is built on first use, with a message saying so.
-    fresh = tmp_path / "fresh-index"
-    first = run_cli("ask", "what is the weather in Paris?", env={"MLREADY_INDEX_DIR": str(fresh)})
-    assert first.returncode == 0, first.stderr
+    # A missing index is built on first use, with a message saying so (the session's index was
+    # built that way: see the first_use fixture).
+    index_dir, first = first_use
     assert "building it now" in first.stderr
     assert "Sorry, I can only help" in first.stdout
-    assert (fresh / "CURRENT").is_file()
+    assert (index_dir / "CURRENT").is_file()
 
 
 def test_a_running_engine_picks_up_a_rebuilt_index(tmp_path: Path, shipped_index: Path, embedder) -> None:
