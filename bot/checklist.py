@@ -180,6 +180,7 @@ class SectionScore:
     score: float  # 0..1; 1.0 when every item is n/a
     answered: int
     total: int
+    not_applicable: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,13 @@ class Readiness:
     gaps: list[Gap]
     answered: int
     total: int
+    not_applicable: int = 0
+
+    @property
+    def coverage(self) -> float:
+        """Answered share of the items that apply (N/A left out), beside the strict score."""
+        applicable = self.total - self.not_applicable
+        return (self.answered - self.not_applicable) / applicable if applicable else 1.0
 
 
 def score(checklist: Checklist, responses: Mapping[str, ResponseValue]) -> Readiness:
@@ -204,12 +212,13 @@ def score(checklist: Checklist, responses: Mapping[str, ResponseValue]) -> Readi
     for section in checklist.sections:
         if section.optional and not any(item.id in responses for item in section.items):
             continue
-        points, counted, answered = 0.0, 0, 0
+        points, counted, answered, na = 0.0, 0, 0, 0
         for item in section.items:
             value = responses.get(item.id)
             if value is not None:
                 answered += 1
             if value == ResponseValue.na:
+                na += 1
                 continue
             counted += 1
             points += POINTS.get(value, 0.0) if value is not None else 0.0
@@ -217,7 +226,7 @@ def score(checklist: Checklist, responses: Mapping[str, ResponseValue]) -> Readi
                 gaps.append(Gap(item, value))
         section_score = points / counted if counted else 1.0
         sections.append(
-            SectionScore(section.category, section.title, section_score, answered, len(section.items))
+            SectionScore(section.category, section.title, section_score, answered, len(section.items), na)
         )
     weakest = min(sections, key=lambda s: s.score)
     return Readiness(
@@ -227,6 +236,7 @@ def score(checklist: Checklist, responses: Mapping[str, ResponseValue]) -> Readi
         gaps=gaps,
         answered=sum(s.answered for s in sections),
         total=sum(s.total for s in sections),
+        not_applicable=sum(s.not_applicable for s in sections),
     )
 
 

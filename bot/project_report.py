@@ -45,6 +45,7 @@ def report_data(session: Session, project: Project, checklist: Checklist) -> dic
         },
         "score": {
             "overall": round(state.readiness.overall, 4),
+            "coverage": round(state.readiness.coverage, 4),
             "band": state.band,
             "weakest": state.readiness.weakest,
             "sections": {s.category: round(s.score, 4) for s in state.readiness.sections},

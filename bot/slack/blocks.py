@@ -72,6 +72,12 @@ def pct(value: float) -> str:
     return f"{value:.0%}"
 
 
+def bar(value: float, width: int = 10) -> str:
+    """A progress bar in text, e.g. ▰▰▰▱▱▱▱▱▱▱ for 30%."""
+    filled = round(max(0.0, min(1.0, value)) * width)
+    return "▰" * filled + "▱" * (width - filled)
+
+
 def sections(text: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in split_text(text)]
 

@@ -101,8 +101,9 @@ def checklist_blocks(
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"{r.answered}/{r.total} answered · score *{pct(r.overall)}* "
-                    f"(weakest: {r.weakest}) · {state.band} · {len(r.gaps)} blocking gap(s)"
+                    text=f"{r.answered}/{r.total} answered · coverage {pct(r.coverage)} · "
+                    f"score *{pct(r.overall)}* (weakest: {r.weakest}) · {state.band} · "
+                    f"{len(r.gaps)} blocking gap(s)"
                 )
             ]
         ),

@@ -21,7 +21,8 @@ def home_view(help_text: str, states: list[ProjectState]) -> View:
             gaps = ", ".join(g.item.id for g in s.readiness.gaps[:5]) or "none"
             blocks += sections(
                 f"*{escape(s.project.name)}* in <#{s.project.channel_id}>: "
-                f"*{pct(s.readiness.overall)}* ({s.band})\nOpen blocking gaps: {gaps}"
+                f"*{pct(s.readiness.overall)}* ({s.band}), coverage {pct(s.readiness.coverage)}\n"
+                f"Open blocking gaps: {gaps}"
             )
         blocks.append(DividerBlock())
     else:

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import (
 
 from bot.checklist import ResponseValue
 from bot.readiness import ProjectState
-from bot.slack.blocks import escape, fit, kpi_text, pct, sections, slack_date
+from bot.slack.blocks import bar, escape, fit, kpi_text, pct, sections, slack_date
 from bot.slack.signoff_blocks import SIGNOFF_LABELS
 
 
@@ -21,8 +21,10 @@ def status_blocks(state: ProjectState, doc_titles: dict[str, str]) -> list[Block
         HeaderBlock(text=f"Readiness: {project.name}"[:150]),
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"Overall *{pct(r.overall)}* (the weakest section, {r.weakest}): *{state.band}*\n"
-                f"{r.answered}/{r.total} items answered · owner <@{project.owner_id}>"
+                text=f"Readiness *{pct(r.overall)}* (the weakest section, {r.weakest}): *{state.band}*\n"
+                f"Coverage {bar(r.coverage)} *{pct(r.coverage)}* "
+                f"({r.answered - r.not_applicable} of {r.total - r.not_applicable} applicable items answered)"
+                f" · owner <@{project.owner_id}>"
             )
         ),
     ]
@@ -37,7 +39,7 @@ def status_blocks(state: ProjectState, doc_titles: dict[str, str]) -> list[Block
         blocks += sections("✅ No blocking gaps.")
     blocks += sections(
         "*Sections*\n"
-        + "\n".join(f"• {s.title}: {pct(s.score)} ({s.answered}/{s.total})" for s in r.sections)
+        + "\n".join(f"{bar(s.score)} {s.title}: {pct(s.score)} ({s.answered}/{s.total})" for s in r.sections)
     )
     kpi_lines = [
         f"• {kpi_text(k)}" + (f", by {k.deadline:%Y-%m-%d}" if k.deadline else "") + f" (<@{k.owner_id}>)"
@@ -55,6 +57,7 @@ def project_blocks(state: ProjectState) -> list[Block]:
     p, r = state.project, state.readiness
     return sections(
         f"*{escape(p.name)}*, owned by <@{p.owner_id}>, created {slack_date(p.created_at)}.\n"
-        f"Score *{pct(r.overall)}* ({state.band}), {r.answered}/{r.total} answered, "
+        f"Score *{pct(r.overall)}* ({state.band}), coverage {pct(r.coverage)}, "
+        f"{r.answered}/{r.total} answered, "
         f"{len(r.gaps)} blocking gap(s). Sign-off: {SIGNOFF_LABELS[state.signoff]}."
     )

@@ -120,3 +120,13 @@ def test_technical_items_use_the_ml_test_score_scale() -> None:
     assert by_hand.overall == pytest.approx(0.75)  # by hand counts 0.5, as in the ML Test Score
     plain = TINY.item("infrastructure.a")
     assert plain is not None and plain.labels[Y] == "Yes"
+
+
+def test_coverage_counts_answers_among_the_items_that_apply() -> None:
+    checklist = load_shipped_checklist()
+    items = required_items(checklist)
+    answers = {items[0].id: Y, items[1].id: N, items[2].id: NA}
+    report = score(checklist, answers)
+    assert report.overall == 0.0  # the band still follows the weakest section
+    assert report.coverage == pytest.approx(2 / (len(items) - 1))
+    assert score(checklist, {}).coverage == 0.0

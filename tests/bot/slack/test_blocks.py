@@ -62,3 +62,26 @@ def test_declined_blocks_suggest_topics_and_checklist() -> None:
     declined = Answer("pizza?", False, 0.1, "Sorry", [], closest_topics=["Choosing a KPI"])
     text = json.dumps(_check_limits(ui.answer_blocks(declined, 1)))
     assert "Choosing a KPI" in text and "/mlready checklist" in text
+
+
+def test_status_shows_coverage_and_section_bars(tmp_path) -> None:
+    from bot import projects
+    from bot.checklist import load_shipped_checklist
+    from bot.db.migrate import open_database
+    from bot.readiness import project_state, record_response
+    from bot.slack.blocks import bar
+    from bot.slack.status_blocks import status_blocks
+
+    checklist = load_shipped_checklist()
+    db = open_database(f"sqlite:///{tmp_path / 's.db'}")
+    with db.session() as s:
+        project = projects.create_project(s, "T1", "C1", "U1", "Churn")
+        for item in checklist.section("objectives").items:
+            record_response(s, project, checklist, item.id, "yes", "U1")
+        blocks = status_blocks(project_state(s, project, checklist), {})
+        text = json.dumps([b.to_dict() for b in blocks], ensure_ascii=False)
+    n = len(checklist.section("objectives").items)
+    total = sum(len(sec.items) for sec in checklist.sections if not sec.optional)
+    assert "Readiness *0%*" in text and f"({n} of {total} applicable items answered)" in text
+    assert f"{bar(1.0)} Objectives: 100%" in text and f"{bar(0.0)} KPIs and metrics: 0%" in text
+    assert bar(0.3) == "▰▰▰▱▱▱▱▱▱▱"
