@@ -13,7 +13,7 @@ from bot.answers import Answer, AnswerEngine
 from bot.checklist import Checklist, load_checklist, validate_links
 from bot.errors import USER_ERRORS, MlreadyError
 from bot.settings import Settings
-from indexer.embedding import Embedder, TextEmbedder, model_name
+from indexer.embedding import Embedder, TextEmbedder, indexing_installed, model_name
 from indexer.errors import IndexMissingError
 from indexer.knowledge import KnowledgeDoc, load_documents
 from indexer.query_encoder import answering_embedder
@@ -48,9 +48,7 @@ def load_knowledge(settings: Settings, extra: list[Path] | None = None) -> Knowl
 
 def indexing_embedder(settings: Settings) -> Embedder:
     """sentence-transformers for building the index; says how to get it where it is missing."""
-    from importlib.util import find_spec
-
-    if find_spec("sentence_transformers") is None:
+    if not indexing_installed():
         raise MlreadyError(
             "building the knowledge index needs sentence-transformers and torch: "
             "pip install 'mlready[index]' (or build the index where they are installed)"

@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.checklist import shipped_checklist_path
-from bot.db.retention import Retention
 from bot.errors import MlreadyError
 from indexer.knowledge import shipped_knowledge_dir
+
+if TYPE_CHECKING:
+    from bot.db.retention import Retention
 
 # Tuned on bench/devset.yaml (see bench/RESULTS.md): below this cosine similarity between
 # the question and the closest passage, a question is declined as off-topic.
@@ -91,6 +93,8 @@ class Settings(BaseSettings):
 
     @property
     def retention(self) -> Retention:
+        from bot.db.retention import Retention  # SQLAlchemy: only for the commands that prune
+
         return Retention(
             events=timedelta(days=self.event_retention_days),
             threads=timedelta(days=self.thread_retention_days),

@@ -41,6 +41,13 @@ class TextEmbedder(Protocol):
     def encode_query(self, text: str) -> np.ndarray: ...
 
 
+def indexing_installed() -> bool:
+    """Whether this install can embed for indexing (mlready[index]: sentence-transformers, torch)."""
+    from importlib.util import find_spec
+
+    return find_spec("sentence_transformers") is not None
+
+
 def model_name(model_path: str | Path | None) -> str:
     """How an index names the model it was built with."""
     return str(Path(model_path)) if model_path else DEFAULT_MODEL_NAME

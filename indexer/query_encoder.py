@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel
 
+from indexer.embedding import MAX_QUERY_CHARS
 from indexer.errors import IndexInvalidError, ModelMissingError
 
 if TYPE_CHECKING:
@@ -250,8 +251,6 @@ class OnnxQueryEncoder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
-        from indexer.embedding import MAX_QUERY_CHARS
-
         return self.encode([text[:MAX_QUERY_CHARS]])[0]
 
 
@@ -261,11 +260,10 @@ def answering_embedder(index_dir: Path, encoder: str | None, model_path: Path | 
     saying how to rebuild."""
     if encoder is not None and (index_dir / encoder / META_FILE).is_file():
         return OnnxQueryEncoder(index_dir / encoder)
-    from importlib.util import find_spec
+    from indexer.embedding import Embedder, indexing_installed
 
-    if find_spec("sentence_transformers") is None:
+    if not indexing_installed():
         raise IndexInvalidError(f"the knowledge index in {index_dir} has no ONNX query encoder; {REBUILD}")
-    from indexer.embedding import Embedder
 
     log.warning(
         "the knowledge index in %s has no ONNX query encoder, so answers load torch "
