@@ -107,23 +107,38 @@ REQUIRED_ITEMS = {
 }
 
 
-def load_checklist(path: Path) -> Checklist:
+def read_yaml(path: Path) -> object:
+    """A YAML file's data; raises KnowledgeError naming the file."""
     try:
-        raw = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        return yaml.safe_load(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError:
         raise KnowledgeError(path, None, "is not UTF-8 text; save it as UTF-8") from None
     except yaml.YAMLError as exc:
         raise KnowledgeError(path, None, f"is not valid YAML: {exc}") from None
     except FileNotFoundError:
-        raise KnowledgeError(path, None, "checklist file not found") from None
+        raise KnowledgeError(path, None, "file not found") from None
+    except IsADirectoryError:
+        raise KnowledgeError(path, None, "is a folder, not a YAML file") from None
+
+
+def load_checklist(path: Path) -> Checklist:
+    return checklist_from_data(read_yaml(path), path, load_categories([path.parent]))
+
+
+def checklist_from_data(
+    raw: object, path: Path | str, known: dict[str, str], required: bool = True
+) -> Checklist:
+    """Validate checklist data; errors name the file, the item and the field.
+
+    `required`: the items the bot's own flows answer (problem statement, KPI, sign-off) must be
+    there; a team's template only needs some blocking item."""
     try:
         checklist = Checklist.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise KnowledgeError(path, _field_path(raw, err["loc"]), err["msg"]) from None
+        raise KnowledgeError(path, field_path(raw, err["loc"]), err["msg"]) from None
     seen_sections: set[str] = set()
     seen_items: set[str] = set()
-    known = load_categories([path.parent])
     for s_index, section in enumerate(checklist.sections):
         check_category(path, f"sections.{s_index}.category", section.category, known)
         if section.category in seen_sections:
@@ -140,14 +155,17 @@ def load_checklist(path: Path) -> Checklist:
                     path, where, f"'{item.id}' must start with its section '{section.category}.'"
                 )
             seen_items.add(item.id)
-    for item_id, kind in REQUIRED_ITEMS.items():
-        item = checklist.item(item_id)
-        if item is None or item.kind != kind or not item.blocking:
-            raise KnowledgeError(path, item_id, f"required blocking item of kind '{kind}'")
+    if required:
+        for item_id, kind in REQUIRED_ITEMS.items():
+            item = checklist.item(item_id)
+            if item is None or item.kind != kind or not item.blocking:
+                raise KnowledgeError(path, item_id, f"required blocking item of kind '{kind}'")
+    elif not any(item.blocking for item in checklist.items()):
+        raise KnowledgeError(path, "sections", "has no blocking item; mark at least one `blocking: true`")
     return checklist
 
 
-def _field_path(raw: object, loc: tuple) -> str:
+def field_path(raw: object, loc: tuple) -> str:
     """'sections.2.items.0.kind' plus the item id when there is one, for a readable message."""
     dotted = ".".join(str(p) for p in loc)
     try:

@@ -84,7 +84,10 @@ def check(knowledge: KnowledgeOpt = None) -> None:
     from bot.knowledge_base import load_knowledge
 
     kb = load_knowledge(_settings(), knowledge)
-    typer.echo(f"OK: {len(kb.docs)} documents, {len(kb.checklist.items())} checklist items.")
+    typer.echo(
+        f"OK: {len(kb.docs)} documents, {len(kb.checklist.items())} checklist items, "
+        f"templates: {', '.join(kb.templates.builtin)}."
+    )
 
 
 @app.command()
@@ -218,7 +221,7 @@ def remind(
     settings = _settings()
     kb = load_knowledge(settings)
     db = open_database(settings.database_url)
-    run = ReminderRun(db, kb.checklist, None, timedelta(days=settings.reminder_grace_days))
+    run = ReminderRun(db, kb.templates, None, timedelta(days=settings.reminder_grace_days))
     if dry_run:
         outcomes = run.dry_run(moment)
     else:
@@ -226,7 +229,7 @@ def remind(
         from bot.slack.reminder_scheduler import SlackMessenger
 
         clients = client_factory(settings, db.engine)
-        run.messenger = SlackMessenger(clients, db, kb.checklist, {d.id: d.meta.title for d in kb.docs})
+        run.messenger = SlackMessenger(clients, db, kb.templates, {d.id: d.meta.title for d in kb.docs})
         outcomes = run.run(moment)
     for o in outcomes:
         detail = f" ({o.detail})" if o.detail else ""
@@ -299,23 +302,51 @@ class ProjectReportFormat(StrEnum):
 
 @app.command()
 def report(
-    project: Annotated[str, typer.Option(help="Project name.")],
+    project: Annotated[str | None, typer.Option(help="Project name.")] = None,
     workspace: Annotated[
-        str | None, typer.Option(help="Slack team id, when several workspaces have that name.")
+        str | None,
+        typer.Option(help="Slack team id (T...): needed with --all, or when several have that name."),
     ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every active project of --workspace side by side.")
+    ] = False,
     fmt: Annotated[
-        ProjectReportFormat, typer.Option("--format", help="md, csv or json.")
+        ProjectReportFormat, typer.Option("--format", help="md, csv or json (--all: md or json).")
     ] = ProjectReportFormat.md,
 ) -> None:
-    """Export a project's checklist responses, history, KPIs and sign-offs."""
+    """Export a project's checklist responses, evidence, history, KPIs and sign-offs, or with
+    --all the workspace's portfolio: every project's score and the causes most often open."""
     from bot import project_report
-    from bot.checklist import load_checklist
     from bot.db.migrate import open_database
+    from bot.knowledge_base import load_knowledge
     from bot.projects import find_by_name
 
+    if every == (project is not None):
+        raise MlreadyError(
+            "name one project with --project NAME, or all of a workspace with --all --workspace T"
+        )
+    if every and not workspace:
+        raise MlreadyError("--all needs --workspace TEAM_ID (the T... id of the Slack workspace)")
+    if every and fmt == ProjectReportFormat.csv:
+        raise MlreadyError("the portfolio comes as md or json; use --format md or --format json")
     settings = _settings()
+    kb = load_knowledge(settings)
     db = open_database(settings.database_url)
     with db.session() as session:
+        if every:
+            from bot import portfolio
+
+            assert workspace is not None
+            view = portfolio.portfolio(session, workspace, kb.templates)
+            titles = {d.id: d.meta.title for d in kb.docs}
+            text = (
+                portfolio.to_json(view)
+                if fmt == ProjectReportFormat.json
+                else portfolio.to_markdown(view, titles)
+            )
+            typer.echo(text, nl=False)
+            return
+        assert project is not None
         found = find_by_name(session, project, workspace)
         if not found:
             raise MlreadyError(
@@ -331,9 +362,59 @@ def report(
             )
         chosen = next((p for p in reversed(found) if p.archived_at is None), found[-1])
         typer.echo(
-            project_report.render(session, chosen, load_checklist(settings.checklist_path), fmt.value),
+            project_report.render(session, chosen, kb.templates, fmt.value),
             nl=False,
         )
+
+
+checklist_app = typer.Typer(help="Checklist templates.", no_args_is_help=True)
+app.add_typer(checklist_app, name="checklist")
+
+
+@checklist_app.command("import")
+def checklist_import(
+    file: Annotated[Path, typer.Argument(help="A checklist template (YAML).", dir_okay=False)],
+    workspace: Annotated[str, typer.Option(help="Slack team id (T...) the template is for.")],
+) -> None:
+    """Validate a checklist template and store it for one workspace (nothing changes on error);
+    projects pick it with `/mlready project create NAME --template T`."""
+    from bot.db.migrate import open_database
+    from bot.knowledge_base import load_knowledge
+
+    settings = _settings()
+    kb = load_knowledge(settings)
+    db = open_database(settings.database_url)
+    with db.session() as session:
+        result = kb.templates.import_file(session, workspace, file)
+    t = result.template
+    if not result.created:
+        typer.echo(
+            f"Template '{t.name}' version {t.version} is already imported for {workspace}; nothing changed."
+        )
+        return
+    typer.echo(
+        f"Imported template '{t.name}' version {t.version} for {workspace}: "
+        f"{len(t.checklist.sections)} sections, {len(t.checklist.items())} items "
+        f"({sum(i.blocking for i in t.checklist.items())} blocking)."
+    )
+
+
+@checklist_app.command("templates")
+def checklist_templates(
+    workspace: Annotated[str, typer.Option(help="Slack team id (T...).")],
+) -> None:
+    """List the templates a workspace's projects can be created with."""
+    from bot.db.migrate import open_database
+    from bot.knowledge_base import load_knowledge
+
+    settings = _settings()
+    kb = load_knowledge(settings)
+    db = open_database(settings.database_url)
+    with db.session() as session:
+        for t in kb.templates.available(session, workspace).values():
+            typer.echo(
+                f"{t.name:<20} v{t.version:<4} {t.source:<10} {len(t.checklist.items()):>3} items  {t.title}"
+            )
 
 
 def main() -> None:

@@ -21,9 +21,15 @@ HELP_LINES: list[tuple[str, str, str]] = [
     ),
     ("status", "shows the project's readiness score and blocking gaps", "/mlready status"),
     (
-        "project create <name>",
-        "binds this channel to a new ML project",
-        "/mlready project create Churn model",
+        "project create <name> [--template T]",
+        "binds this channel to a new ML project, on a checklist template (default, genai, quick or "
+        "your workspace's own)",
+        "/mlready project create Churn model --template quick",
+    ),
+    (
+        "project upgrade",
+        "moves the project to the newest version of its checklist template (owner only)",
+        "/mlready project upgrade",
     ),
     ("project", "shows this channel's project, owner and score", "/mlready project"),
     ("signoff @user", "asks a stakeholder to sign off objectives and KPIs", "/mlready signoff @dana"),
@@ -53,6 +59,18 @@ def plain_text(text: str) -> str:
         return label or target
 
     return MARKUP_RE.sub(readable, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+# "--template quick"; Slack clients may turn "--" into an em or en dash as the user types.
+_OPTION_RE = r"(?:^|\s)(?:--|\u2014|\u2013){name}(?:\s+|=)(\S+)\s*$"
+
+
+def take_option(text: str, name: str) -> tuple[str, str | None]:
+    """Split a trailing `--name value` off the arguments: (the rest, the value or None)."""
+    match = re.search(_OPTION_RE.format(name=re.escape(name)), text)
+    if match is None:
+        return text, None
+    return text[: match.start()].strip(), match.group(1)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from bot.answers import Answer, AnswerEngine
 from bot.checklist import Checklist, load_checklist, validate_links
 from bot.errors import USER_ERRORS, MlreadyError
 from bot.settings import Settings
+from bot.templates import TemplateCatalog
 from indexer.embedding import Embedder, TextEmbedder, indexing_installed, model_name
 from indexer.errors import IndexMissingError
-from indexer.knowledge import KnowledgeDoc, load_documents
+from indexer.knowledge import KnowledgeDoc, load_categories, load_documents
 from indexer.query_encoder import answering_embedder
 from indexer.retriever import Retriever
 from indexer.search import Searcher
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class KnowledgeBase:
     docs: list[KnowledgeDoc]
-    checklist: Checklist
+    checklist: Checklist  # the default template
+    templates: TemplateCatalog
 
 
 def load_knowledge(settings: Settings, extra: list[Path] | None = None) -> KnowledgeBase:
@@ -43,7 +45,13 @@ def load_knowledge(settings: Settings, extra: list[Path] | None = None) -> Knowl
     checklist = load_checklist(checklist_path)
     docs = load_documents(settings.all_knowledge_dirs(extra))
     validate_links(checklist, docs, checklist_path)
-    return KnowledgeBase(docs, checklist)
+    templates = TemplateCatalog(
+        checklist,
+        load_categories(settings.all_knowledge_dirs(extra)),
+        {d.id for d in docs},
+        settings.template_dirs,
+    )
+    return KnowledgeBase(docs, checklist, templates)
 
 
 def indexing_embedder(settings: Settings) -> Embedder:

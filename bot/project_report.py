@@ -1,4 +1,5 @@
-"""A project's checklist responses, history, KPIs and sign-offs as Markdown, CSV or JSON."""
+"""A project's checklist responses, evidence, assignees, history, KPIs and sign-offs as Markdown,
+CSV or JSON."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot.checklist import Checklist, ResponseValue
 from bot.db.models import Project, ResponseHistory
-from bot.readiness import ProjectState, project_state, signoffs_of
+from bot.evidence import changes_of
+from bot.readiness import ChecklistSource, ProjectState, project_state, signoffs_of
+from bot.text import markdown_cell
 
 
 def value_label(checklist: Checklist, item_id: str, value: str) -> str:
@@ -28,8 +31,9 @@ def _iso(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
-def report_data(session: Session, project: Project, checklist: Checklist) -> dict:
-    state = project_state(session, project, checklist)
+def report_data(session: Session, project: Project, checklists: Checklist | ChecklistSource) -> dict:
+    state = project_state(session, project, checklists)
+    checklist = state.checklist
     history = session.scalars(
         select(ResponseHistory).where(ResponseHistory.project_id == project.id).order_by(ResponseHistory.id)
     )
@@ -42,6 +46,8 @@ def report_data(session: Session, project: Project, checklist: Checklist) -> dic
             "owner": project.owner_id,
             "created_at": _iso(project.created_at),
             "archived_at": _iso(project.archived_at),
+            "template": state.template,
+            "template_version": checklist.version,
         },
         "score": {
             "overall": round(state.readiness.overall, 4),
@@ -60,8 +66,13 @@ def report_data(session: Session, project: Project, checklist: Checklist) -> dic
                 "answered_at": _iso(state.responses[item.id].responded_at)
                 if item.id in state.responses
                 else "",
+                **_details(state, item.id),
             }
             for item in checklist.items()
+        ],
+        "changes": [
+            {"item": c.item_id, "kind": c.kind, **c.detail, "by": c.changed_by, "at": _iso(c.changed_at)}
+            for c in changes_of(session, project)
         ],
         "history": [
             {
@@ -100,6 +111,17 @@ def report_data(session: Session, project: Project, checklist: Checklist) -> dic
     }
 
 
+def _details(state: ProjectState, item_id: str) -> dict:
+    evidence = state.evidence.get(item_id)
+    assignment = state.assignments.get(item_id)
+    return {
+        "note": evidence.note if evidence else "",
+        "url": evidence.url if evidence else "",
+        "assignee": assignment.assignee_id if assignment else "",
+        "due": assignment.due_on.isoformat() if assignment and assignment.due_on else "",
+    }
+
+
 def to_json(data: dict) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -110,6 +132,14 @@ def to_csv(data: dict) -> str:
     writer.writerow(["record", "item_or_metric", "value", "by", "at", "detail"])
     for a in data["answers"]:
         writer.writerow(["answer", a["item"], a["value"], a["answered_by"], a["answered_at"], a["question"]])
+        if a["note"] or a["url"]:
+            writer.writerow(["evidence", a["item"], a["url"], "", "", a["note"]])
+        if a["assignee"]:
+            writer.writerow(["assignment", a["item"], a["due"], a["assignee"], "", ""])
+    for c in data["changes"]:
+        value = c.get("url", "") if c["kind"] == "evidence" else c.get("due") or ""
+        detail = c.get("note", "") if c["kind"] == "evidence" else c.get("assignee", "")
+        writer.writerow([f"{c['kind']}-change", c["item"], value, c["by"], c["at"], detail])
     for h in data["history"]:
         writer.writerow(["history", h["item"], h["value"], h["by"], h["at"], h["note"]])
     for k in data["kpis"]:
@@ -137,12 +167,17 @@ def to_csv(data: dict) -> str:
     return out.getvalue()
 
 
+def _evidence_cell(record: dict) -> str:
+    return markdown_cell(" ".join(filter(None, (record.get("note", ""), record.get("url", "")))))
+
+
 def to_markdown(data: dict, checklist: Checklist) -> str:
     p, sc = data["project"], data["score"]
     lines = [
         f"# Readiness report: {p['name']}",
         "",
         f"- Workspace {p['workspace']}, channel {p['channel']}, owner {p['owner']}",
+        f"- Checklist template {p['template']}, version {p['template_version']}",
         f"- Overall score {sc['overall']:.0%} (weakest section: {sc['weakest']}): {sc['band']}",
         f"- Sign-off: {data['signoff_state']}",
         "",
@@ -157,10 +192,17 @@ def to_markdown(data: dict, checklist: Checklist) -> str:
         f"- {gap}: {checklist.item(gap).question}"
         for gap in data["gaps"]  # type: ignore[union-attr]
     ] or ["- none"]
-    lines += ["", "## Answers", "", "| Item | Answer | By | At |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Answers",
+        "",
+        "| Item | Answer | By | At | Evidence | Assignee | Due |",
+        "|---|---|---|---|---|---|---|",
+    ]
     lines += [
         f"| {a['item']} | {value_label(checklist, a['item'], a['value'])} | {a['answered_by']} "
-        f"| {a['answered_at']} |"
+        f"| {a['answered_at']} | {_evidence_cell(a)} "
+        f"| {a['assignee']} | {a['due']} |"
         for a in data["answers"]
     ]
     lines += ["", "## KPIs", ""]
@@ -175,20 +217,36 @@ def to_markdown(data: dict, checklist: Checklist) -> str:
         f"- {s['stakeholder']}: {s['status']} ({s['what']})" + (f": {s['comment']}" if s["comment"] else "")
         for s in data["signoffs"]
     ] or ["- none requested"]
-    lines += ["", "## History", "", "| At | Item | Answer | By |", "|---|---|---|---|"]
-    lines += [
-        f"| {h['at']} | {h['item']} | {value_label(checklist, h['item'], h['value'])} | {h['by']} |"
+    lines += ["", "## History", "", "| At | Item | Change | By |", "|---|---|---|---|"]
+    rows = [
+        (h["at"], h["item"], f"answer {value_label(checklist, h['item'], h['value'])}", h["by"])
         for h in data["history"]
     ]
+    rows += [
+        (
+            c["at"],
+            c["item"],
+            f"evidence: {_evidence_cell(c) or 'removed'}"
+            if c["kind"] == "evidence"
+            else f"assigned to {c.get('assignee') or 'nobody'}"
+            + (f", due {c['due']}" if c.get("due") else ""),
+            c["by"],
+        )
+        for c in data["changes"]
+    ]
+    lines += [f"| {at} | {item} | {change} | {by} |" for at, item, change, by in sorted(rows)]
     return "\n".join(lines) + "\n"
 
 
-def render(session: Session, project: Project, checklist: Checklist, fmt: str) -> str:
-    data = report_data(session, project, checklist)
+def render(session: Session, project: Project, checklists: Checklist | ChecklistSource, fmt: str) -> str:
+    data = report_data(session, project, checklists)
     if fmt == "json":
         return to_json(data)
     if fmt == "csv":
         return to_csv(data)
+    checklist = (
+        checklists if isinstance(checklists, Checklist) else checklists.checklist_for(session, project)
+    )
     return to_markdown(data, checklist)
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.models import ChecklistResponse, Project, Workspace, utcnow
+from bot.db.models import ChecklistResponse, ItemAssignment, Project, Workspace, utcnow
 from bot.text import escape_mrkdwn, unsafe_character
 
 MAX_NAME = 80
@@ -67,7 +67,13 @@ def find_by_name(session: Session, name: str, team_id: str | None = None) -> lis
     return list(session.scalars(query.order_by(Project.created_at)))
 
 
-def create_project(session: Session, team_id: str, channel_id: str, owner_id: str, raw_name: str) -> Project:
+def create_project(
+    session: Session,
+    team_id: str,
+    channel_id: str,
+    owner_id: str,
+    raw_name: str,
+) -> Project:
     name = clean_name(raw_name)
     if not channel_id or channel_id.startswith("D"):
         raise ProjectError("Create projects in a channel, not in a direct message.")
@@ -103,15 +109,16 @@ def archive_project(session: Session, project: Project, user_id: str) -> None:
 
 
 def user_projects(session: Session, team_id: str, user_id: str) -> list[Project]:
-    """Active projects the user owns or has answered in."""
+    """Active projects the user owns, has answered in or has items assigned in."""
     answered = select(ChecklistResponse.project_id).where(ChecklistResponse.responded_by == user_id)
+    assigned = select(ItemAssignment.project_id).where(ItemAssignment.assignee_id == user_id)
     return list(
         session.scalars(
             select(Project)
             .where(
                 Project.team_id == team_id,
                 Project.archived_at.is_(None),
-                (Project.owner_id == user_id) | Project.id.in_(answered),
+                (Project.owner_id == user_id) | Project.id.in_(answered) | Project.id.in_(assigned),
             )
             .order_by(Project.created_at)
         )

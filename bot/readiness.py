@@ -7,15 +7,26 @@ the sign-off requests. No Slack imports here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.checklist import Checklist, Readiness, ResponseValue, score
-from bot.db.models import ChecklistResponse, Kpi, Project, ResponseHistory, Signoff, utcnow
+from bot.checklist import Checklist, ChecklistItem, Readiness, ResponseValue, score
+from bot.db.models import (
+    ChecklistResponse,
+    ChecklistTemplate,
+    ItemAssignment,
+    ItemEvidence,
+    Kpi,
+    Project,
+    ResponseHistory,
+    Signoff,
+    utcnow,
+)
 from bot.db.session import dialect_insert
 from bot.text import escape_mrkdwn, is_user_id, unsafe_character
 
@@ -205,25 +216,59 @@ def signoff_state(project: Project, signoff: Signoff | None) -> str:
     return signoff.status
 
 
+class ChecklistSource(Protocol):
+    """Where a project's checklist version comes from (bot.templates.TemplateCatalog)."""
+
+    def checklist_for(self, session: Session, project: Project) -> Checklist: ...
+
+
 @dataclass(frozen=True)
 class ProjectState:
     project: Project
+    checklist: Checklist  # the version this project runs on
     responses: dict[str, ChecklistResponse]
     values: dict[str, ResponseValue]  # what scoring sees, derived items included
     kpis: list[Kpi]
     latest_signoff: Signoff | None
     signoff: str
     readiness: Readiness
+    template: str = "default"  # the checklist template's name; state.checklist.version is its version
+    evidence: dict[str, ItemEvidence] = field(default_factory=dict)
+    assignments: dict[str, ItemAssignment] = field(default_factory=dict)
+
+    def open_items(self) -> list[ChecklistItem]:
+        """Items that still need work: unanswered, "no" or "partial" (N/A and yes are closed)."""
+        return [
+            item
+            for item in self.checklist.items()
+            if self.values.get(item.id) in (None, ResponseValue.no, ResponseValue.partial)
+        ]
+
+    def open_by_person(self) -> dict[str, list[ChecklistItem]]:
+        """Open items that someone is assigned to, per assignee."""
+        found: dict[str, list[ChecklistItem]] = {}
+        for item in self.open_items():
+            assignment = self.assignments.get(item.id)
+            if assignment is not None:
+                found.setdefault(assignment.assignee_id, []).append(item)
+        return found
 
     @property
     def band(self) -> str:
         return band(self.readiness.overall)
 
 
-def project_state(session: Session, project: Project, checklist: Checklist) -> ProjectState:
+def project_state(
+    session: Session, project: Project, checklists: Checklist | ChecklistSource
+) -> ProjectState:
+    checklist = (
+        checklists if isinstance(checklists, Checklist) else checklists.checklist_for(session, project)
+    )
+    current = {item.id for item in checklist.items()}  # responses to retired items stay in the tables only
     responses = {
         a.item_id: a
         for a in session.scalars(select(ChecklistResponse).where(ChecklistResponse.project_id == project.id))
+        if a.item_id in current
     }
     values = {item_id: ResponseValue(a.value) for item_id, a in responses.items()}
     kpis = kpis_of(session, project)
@@ -243,11 +288,33 @@ def project_state(session: Session, project: Project, checklist: Checklist) -> P
                 values[item.id] = ResponseValue.no
             elif state == "stale":
                 values[item.id] = ResponseValue.partial
-    return ProjectState(project, responses, values, kpis, latest, state, score(checklist, values))
+    template = session.get(ChecklistTemplate, project.template_id) if project.template_id else None
+    evidence = {
+        e.item_id: e
+        for e in session.scalars(select(ItemEvidence).where(ItemEvidence.project_id == project.id))
+    }
+    assignments = {
+        a.item_id: a
+        for a in session.scalars(select(ItemAssignment).where(ItemAssignment.project_id == project.id))
+    }
+    return ProjectState(
+        project,
+        checklist,
+        responses,
+        values,
+        kpis,
+        latest,
+        state,
+        score(checklist, values),
+        template.name if template is not None else "default",
+        evidence,
+        assignments,
+    )
 
 
-def related_note(state: ProjectState, checklist: Checklist, categories: list[str]) -> str | None:
+def related_note(state: ProjectState, categories: list[str]) -> str | None:
     """One line on the project's open items in the answer's categories, or None."""
+    checklist = state.checklist
     open_items = [
         item
         for cat in categories[:2]

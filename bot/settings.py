@@ -23,6 +23,11 @@ DEFAULT_DECLINE_THRESHOLD = 0.345
 SLACK_API_URL = "https://slack.com/api/"
 
 
+def _paths(setting: str) -> list[Path]:
+    parts = setting.replace(",", os.pathsep).split(os.pathsep)
+    return [Path(p).expanduser() for p in parts if p.strip()]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MLREADY_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -34,6 +39,8 @@ class Settings(BaseSettings):
     model_path: Path | None = None
     # The readiness checklist (same schema as knowledge/checklist.yaml); the shipped one when unset
     checklist_file: Path | None = None
+    # Folders of a workspace's checklist templates (*.yaml), separated by ':' or ','
+    checklist_dirs: str = ""
     decline_threshold: float = Field(default=DEFAULT_DECLINE_THRESHOLD, ge=0.0, le=1.0)
 
     # Optional generated summary above the quoted lines, from any OpenAI-compatible
@@ -88,8 +95,11 @@ class Settings(BaseSettings):
 
     @property
     def extra_knowledge_dirs(self) -> list[Path]:
-        parts = self.knowledge_dirs.replace(",", os.pathsep).split(os.pathsep)
-        return [Path(p).expanduser() for p in parts if p.strip()]
+        return _paths(self.knowledge_dirs)
+
+    @property
+    def template_dirs(self) -> list[Path]:
+        return _paths(self.checklist_dirs)
 
     @property
     def retention(self) -> Retention:

@@ -19,6 +19,11 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def markdown_cell(text: str) -> str:
+    """User text inside a Markdown table cell: one line, no column breaks."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def is_user_id(value: str) -> bool:
     return bool(USER_ID_RE.match(value))
 

@@ -188,9 +188,9 @@ def ack_json(reply) -> dict:
 
 def view_submission(view: dict, values: dict, user: str = "U1") -> tuple[str, str]:
     def element(block: str, value: str) -> dict:
-        if block == "deadline":
+        if block in ("deadline", "due"):
             return {"type": "datepicker", "selected_date": value}
-        if block in ("owner", "stakeholder"):
+        if block in ("owner", "stakeholder", "assignee"):
             return {"type": "users_select", "selected_user": value}
         return {"type": "plain_text_input", "value": value}
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -148,6 +149,8 @@ class Project(Base):
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Bumped by every KPI change; a sign-off given for an older version is stale.
     kpi_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The checklist version the project was created with (None: the shipped default as loaded).
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # checklist_templates.id
 
     __table_args__ = (
         Index(
@@ -188,6 +191,68 @@ class ResponseHistory(Base):
     responded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_checklist_response_history_project", "project_id", "item_id"),)
+
+
+class ChecklistTemplate(Base):
+    """One version of a checklist template, frozen: projects keep the version they started with."""
+
+    __tablename__ = "checklist_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))  # shipped, directory, import
+    digest: Mapped[str] = mapped_column(String(64))  # of the resolved checklist
+    checklist: Mapped[dict] = mapped_column(JSON)  # the resolved checklist, schema of checklist.yaml
+    created_by: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("team_id", "name", "digest", name="uq_checklist_templates_digest"),)
+
+
+class ItemEvidence(Base):
+    """The current note and link behind one checklist item of one project."""
+
+    __tablename__ = "item_evidence"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ItemAssignment(Base):
+    """Who owns closing one checklist item of one project, and by when."""
+
+    __tablename__ = "item_assignments"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    assignee_id: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    assigned_by: Mapped[str] = mapped_column(String(32))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The assignee's DM, once sent: a job run again after a crash does not send a second one.
+    dm_ts: Mapped[str] = mapped_column(String(32), default="")
+
+
+class ItemChange(Base):
+    """Every change to an item's evidence or assignment, append-only (responses have their own)."""
+
+    __tablename__ = "checklist_item_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # evidence, assignment
+    detail: Mapped[dict] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_checklist_item_changes_project", "project_id", "item_id"),)
 
 
 class Kpi(Base):

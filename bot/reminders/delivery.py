@@ -29,8 +29,8 @@ from bot import metrics
 from bot.checklist import Checklist
 from bot.db.models import Project, ReminderDelivery, ReminderSchedule
 from bot.db.session import Database, dialect_insert
-from bot.readiness import project_state
-from bot.reminders.rules import KPI_MISSING, SIGNOFF_MISSING, Finding, findings
+from bot.readiness import ChecklistSource, project_state
+from bot.reminders.rules import ASSIGNED_OVERDUE, KPI_MISSING, SIGNOFF_MISSING, Finding, findings
 from bot.reminders.schedule import as_utc, check_timezone, due_period, schedule_of, schedule_row
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Reminder:
     team_id: str
     channel_id: str
     owner_id: str
-    destination: str  # channel, owner:<user>, stakeholder:<user>
+    destination: str  # channel, owner:<user>, stakeholder:<user>, assignee:<user>
     period: str
     findings: tuple[Finding, ...]
 
@@ -86,6 +86,8 @@ class Outcome:
 
 
 def destinations(finding: Finding, owner_id: str) -> list[str]:
+    if finding.rule == ASSIGNED_OVERDUE:  # to each assignee, about their own items only
+        return [f"assignee:{user}" for user in finding.fixers]
     targets = ["channel"]
     if finding.rule == KPI_MISSING:
         targets.append(f"owner:{owner_id}")
@@ -111,12 +113,12 @@ class ReminderRun:
     def __init__(
         self,
         db: Database,
-        checklist: Checklist,
+        checklists: Checklist | ChecklistSource,
         messenger: Messenger | None,
         grace: timedelta = DEFAULT_GRACE,
     ) -> None:
         self.db = db
-        self.checklist = checklist
+        self.checklists = checklists
         self.messenger = messenger
         self.grace = grace
 
@@ -140,9 +142,9 @@ class ReminderRun:
             log.warning("timezone of %s (project %s) unknown: %s", project.owner_id, project.id, exc)
 
     def _planned(self, session: Session, project: Project, now: datetime, period: str) -> list[dict]:
-        state = project_state(session, project, self.checklist)
+        state = project_state(session, project, self.checklists)
         rows = []
-        for finding in findings(state, self.checklist, now, self.grace):
+        for finding in findings(state, now, self.grace):
             for destination in destinations(finding, project.owner_id):
                 rows.append(
                     {
@@ -224,8 +226,8 @@ class ReminderRun:
             project = session.get(Project, rows[0].project_id)
             live: dict[str, Finding] = {}
             if project is not None and project.archived_at is None:
-                state = project_state(session, project, self.checklist)
-                live = {f.rule: f for f in findings(state, self.checklist, now, self.grace)}
+                state = project_state(session, project, self.checklists)
+                live = {f.rule: f for f in findings(state, now, self.grace)}
             keep = []
             for row in rows:
                 finding = live.get(row.rule)

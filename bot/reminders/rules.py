@@ -1,19 +1,21 @@
-"""The three reminder rules. Each looks at the stored project state only, so a rule stops
+"""The reminder rules. Each looks at the stored project state only, so a rule stops
 firing as soon as its gap is closed, without anyone switching it off."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bot.checklist import Checklist, ResponseValue
+from bot.checklist import ResponseValue
+from bot.evidence import overdue_assignments
 from bot.readiness import ProjectState
 from bot.reminders.schedule import as_utc
 
 KPI_MISSING = "kpi-missing"
 SIGNOFF_MISSING = "signoff-missing"
 BLOCKING_GAPS = "blocking-gaps"
-RULES = (KPI_MISSING, SIGNOFF_MISSING, BLOCKING_GAPS)
+ASSIGNED_OVERDUE = "assigned-overdue"
+RULES = (KPI_MISSING, SIGNOFF_MISSING, BLOCKING_GAPS, ASSIGNED_OVERDUE)
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,17 @@ class Finding:
     item_ids: tuple[str, ...] = ()  # checklist items behind it, for "Why it matters" and guidance
     open_items: tuple[str, ...] = field(default=())  # questions still open (blocking-gaps)
     stakeholder: str = ""  # for a pending sign-off request
+    assigned: tuple[tuple[str, str], ...] = ()  # (assignee, question) of overdue assigned items
+
+    def for_assignee(self, user_id: str) -> Finding:
+        """Only what one assignee owns, for their own message."""
+        mine = tuple(q for u, q in self.assigned if u == user_id)
+        return replace(
+            self,
+            fixers=(user_id,),
+            open_items=mine,
+            assigned=tuple(a for a in self.assigned if a[0] == user_id),
+        )
 
 
 def _signoff_summary(state: str) -> str:
@@ -39,8 +52,8 @@ def _signoff_summary(state: str) -> str:
     }[state]
 
 
-def findings(state: ProjectState, checklist: Checklist, now: datetime, grace: timedelta) -> list[Finding]:
-    project = state.project
+def findings(state: ProjectState, now: datetime, grace: timedelta) -> list[Finding]:
+    project, checklist = state.project, state.checklist
     found: list[Finding] = []
     kpi_items = tuple(i.id for i in checklist.items() if i.kind == "kpi")
     signoff_items = tuple(i.id for i in checklist.items() if i.kind == "signoff")
@@ -96,6 +109,20 @@ def findings(state: ProjectState, checklist: Checklist, now: datetime, grace: ti
                 (),
                 tuple(i.id for i in overdue),
                 tuple(i.question for i in overdue),
+            )
+        )
+    late = overdue_assignments(state, now.date())
+    if late:
+        found.append(
+            Finding(
+                ASSIGNED_OVERDUE,
+                f"{len(late)} assigned checklist item(s) are past their due date and still open.",
+                "An item with a name and a date on it gets done; one whose date slips quietly stops "
+                "being anyone's job.",
+                tuple(dict.fromkeys(a.assignee_id for a, _ in late)),
+                tuple(item.id for _, item in late),
+                tuple(item.question for _, item in late),
+                assigned=tuple((a.assignee_id, item.question) for a, item in late),
             )
         )
     return found

@@ -56,6 +56,14 @@ class KpiModal(ProjectRef):
     ts: str | None = Field(default=None, alias="t", max_length=32)
 
 
+class ItemModal(ChecklistItemRef):
+    """The evidence and assignment modals' private metadata: the item, and the checklist
+    message to re-render after saving."""
+
+    channel: str | None = Field(default=None, alias="c", max_length=32)
+    ts: str | None = Field(default=None, alias="t", max_length=32)
+
+
 class Snooze(ProjectRef):
     days: int = Field(default=3, alias="d", ge=1, le=30, strict=True)
 

@@ -68,17 +68,17 @@ def build_app(
     knowledge = load_knowledge(settings)
     runner = JobRunner(db, settings.answer_workers)
     services = Services(
-        answers=AnswerService(engine_factory, db, settings.slack_max_retries, knowledge.checklist),
+        answers=AnswerService(engine_factory, db, settings.slack_max_retries, knowledge.templates),
         jobs=runner,
         outbox=Outbox(db, runner, settings.answer_queue_size),
         db=db,
-        checklist=knowledge.checklist,
+        templates=knowledge.templates,
         docs={d.id: d for d in knowledge.docs},
-        reminders=ReminderRun(db, knowledge.checklist, None, timedelta(days=settings.reminder_grace_days)),
+        reminders=ReminderRun(db, knowledge.templates, None, timedelta(days=settings.reminder_grace_days)),
     )
     client_for = client_factory(settings, db.engine, shared=client)
-    services.reminders.messenger = SlackMessenger(client_for, db, knowledge.checklist, services.doc_titles)
-    context = JobContext(db, client_for, knowledge.checklist, services.docs, services.reminders)
+    services.reminders.messenger = SlackMessenger(client_for, db, knowledge.templates, services.doc_titles)
+    context = JobContext(db, client_for, knowledge.templates, services.docs, services.reminders)
     register_handlers(services.jobs, context, services.answers)
     services.jobs.start()
 

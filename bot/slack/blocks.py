@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from slack_sdk.models.blocks import (
@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.answers import Answer, GuideLink, category_title
+from bot.readiness import ProjectState
 from bot.slack import ids
 from bot.slack.action_values import GuideRef, KpiOpen
 from bot.text import escape_mrkdwn as escape
@@ -66,6 +67,32 @@ def slack_date(moment: datetime) -> str:
     """A date Slack shows in each reader's timezone."""
     ts = int(moment.timestamp())
     return f"<!date^{ts}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def day_text(day: date) -> str:
+    """A calendar date (a due date), the same for every reader."""
+    ts = int(datetime.combine(day, datetime.min.time(), tzinfo=UTC).timestamp()) + 12 * 3600
+    return f"<!date^{ts}^{{date_short}}|{day:%Y-%m-%d}>"
+
+
+def link(url: str, label: str) -> str:
+    """A link to a URL the evidence check accepted (http/https, no < > | or spaces)."""
+    return f"<{url.replace('&', '&amp;')}|{escape(label)}>"
+
+
+def item_details(item_id: str, state: ProjectState, with_assignee: bool = True) -> str:
+    """The item's evidence and assignee, as lines to add under it (empty when it has neither)."""
+    text = ""
+    evidence = state.evidence.get(item_id)
+    if evidence is not None:
+        note = f"📝 {escape(evidence.note)}" if evidence.note else "📎"
+        text += f"\n{note}" + (f" ({link(evidence.url, 'link')})" if evidence.url else "")
+    assignment = state.assignments.get(item_id) if with_assignee else None
+    if assignment is not None:
+        text += f"\n👤 Assigned to <@{assignment.assignee_id}>"
+        if assignment.due_on is not None:
+            text += f", due {day_text(assignment.due_on)}"
+    return text
 
 
 def pct(value: float) -> str:

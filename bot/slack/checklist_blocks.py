@@ -18,12 +18,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checklist import Checklist, ChecklistItem, ResponseValue
-from bot.db.models import Project
+from bot.checklist import ChecklistItem, ResponseValue
+from bot.db.models import ItemAssignment, ItemEvidence, Project
+from bot.evidence import MAX_NOTE
 from bot.readiness import ProjectState
 from bot.slack import action_values as av
 from bot.slack import ids
-from bot.slack.blocks import button, escape, fit, kpi_text, pct, sections, slack_date
+from bot.slack.blocks import button, day_text, escape, fit, item_details, kpi_text, pct, sections, slack_date
 from bot.slack.signoff_blocks import SIGNOFF_LABELS
 from indexer.chunking import split_sections
 from indexer.knowledge import KnowledgeDoc
@@ -50,7 +51,7 @@ def _item_line(item: ChecklistItem, state: ProjectState) -> str:
         )
     else:
         text += "\nNot answered yet."
-    return text
+    return text + item_details(item.id, state)
 
 
 def _item_actions(item: ChecklistItem, project: Project, state: ProjectState) -> ActionsBlock:
@@ -76,18 +77,19 @@ def _item_actions(item: ChecklistItem, project: Project, state: ProjectState) ->
                 style="primary",
             )
         )
-    elements.append(
-        button(
-            "Why it matters", ids.CHECKLIST_WHY, av.ChecklistItemRef(project=project.id, item=item.id).value()
-        )
-    )
+    ref = av.ChecklistItemRef(project=project.id, item=item.id).value()
+    has_evidence = item.id in state.evidence
+    elements += [
+        button("Edit note / link" if has_evidence else "Add note / link", ids.EVIDENCE_OPEN, ref),
+        button("Reassign" if item.id in state.assignments else "Assign", ids.ASSIGN_OPEN, ref),
+        button("Why it matters", ids.CHECKLIST_WHY, ref),
+    ]
     return ActionsBlock(block_id=item.id, elements=elements)
 
 
-def checklist_blocks(
-    project: Project, checklist: Checklist, state: ProjectState, category: str
-) -> list[Block]:
+def checklist_blocks(project: Project, state: ProjectState, category: str) -> list[Block]:
     """One section of the checklist at a time, with buttons to move between sections."""
+    checklist = state.checklist
     section = checklist.section(category) or checklist.sections[0]
     r = state.readiness
     scores = {s.category: s for s in r.sections}
@@ -175,6 +177,94 @@ def kpi_modal(project: Project, channel_id: str, message_ts: str) -> View:
                 block_id="owner", label="Owner", optional=True, element=UserSelectElement(action_id="value")
             ),
         ],
+    )
+
+
+def evidence_modal(
+    project: Project, item: ChecklistItem, evidence: ItemEvidence | None, channel_id: str, message_ts: str
+) -> View:
+    return View(
+        type="modal",
+        callback_id=ids.EVIDENCE_MODAL,
+        title="Note and link",
+        submit="Save",
+        close="Cancel",
+        private_metadata=_item_modal(project, item, channel_id, message_ts),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=f"*{escape(item.question)}*")),
+            InputBlock(
+                block_id="note",
+                label="Note",
+                optional=True,
+                hint="What backs the answer up, e.g. where it was decided. Up to 1,000 characters.",
+                element=PlainTextInputElement(
+                    action_id="value",
+                    multiline=True,
+                    max_length=MAX_NOTE,
+                    initial_value=evidence.note if evidence and evidence.note else None,
+                ),
+            ),
+            InputBlock(
+                block_id="url",
+                label="Link",
+                optional=True,
+                hint="A web link (https://…) to the document or ticket. Leave both empty to remove.",
+                element=PlainTextInputElement(
+                    action_id="value",
+                    placeholder="https://",
+                    initial_value=evidence.url if evidence and evidence.url else None,
+                ),
+            ),
+        ],
+    )
+
+
+def assign_modal(
+    project: Project, item: ChecklistItem, assignment: ItemAssignment | None, channel_id: str, message_ts: str
+) -> View:
+    return View(
+        type="modal",
+        callback_id=ids.ASSIGN_MODAL,
+        title="Assign the item",
+        submit="Save",
+        close="Cancel",
+        private_metadata=_item_modal(project, item, channel_id, message_ts),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=f"*{escape(item.question)}*")),
+            InputBlock(
+                block_id="assignee",
+                label="Who closes it",
+                optional=True,
+                hint="They get a direct message once. Leave empty to unassign.",
+                element=UserSelectElement(
+                    action_id="value", initial_user=assignment.assignee_id if assignment else None
+                ),
+            ),
+            InputBlock(
+                block_id="due",
+                label="Due date",
+                optional=True,
+                element=DatePickerElement(
+                    action_id="value",
+                    initial_date=assignment.due_on.isoformat() if assignment and assignment.due_on else None,
+                ),
+            ),
+        ],
+    )
+
+
+def _item_modal(project: Project, item: ChecklistItem, channel_id: str, message_ts: str) -> str:
+    return av.ItemModal(
+        project=project.id, item=item.id, channel=channel_id or None, ts=message_ts or None
+    ).value()
+
+
+def assigned_dm_text(project: Project, item: ChecklistItem, assignment: ItemAssignment) -> str:
+    due = f" by {day_text(assignment.due_on)}" if assignment.due_on else ""
+    return (
+        f"👤 <@{assignment.assigned_by}> assigned you a readiness item of *{escape(project.name)}* "
+        f"(<#{project.channel_id}>){due}:\n*{escape(item.question)}*\n_{escape(item.help)}_\n"
+        "Answer it in the project's checklist with `/mlready checklist` in that channel."
     )
 
 

@@ -17,7 +17,7 @@ from slack_sdk.models.views import View
 
 from bot.checklist import Checklist
 from bot.reminders.delivery import Reminder
-from bot.reminders.rules import BLOCKING_GAPS, KPI_MISSING, SIGNOFF_MISSING, Finding
+from bot.reminders.rules import ASSIGNED_OVERDUE, BLOCKING_GAPS, KPI_MISSING, SIGNOFF_MISSING, Finding
 from bot.reminders.schedule import EXAMPLES, Schedule
 from bot.slack import action_values as av
 from bot.slack import ids
@@ -27,6 +27,7 @@ RULE_TITLES = {
     KPI_MISSING: "KPI missing",
     SIGNOFF_MISSING: "Stakeholder sign-off missing",
     BLOCKING_GAPS: "Blocking checklist items still open",
+    ASSIGNED_OVERDUE: "Assigned items past their due date",
 }
 
 
@@ -63,12 +64,19 @@ def reminder_blocks(
     reminder: Reminder, checklist: Checklist, doc_titles: dict[str, str], schedule: Schedule
 ) -> list[Block]:
     p = reminder.project_id
+    findings = list(reminder.findings)
     if reminder.destination.startswith("owner:"):
         intro = f"⏰ You own the ML project *{escape(reminder.project_name)}* in <#{reminder.channel_id}>."
+    elif reminder.destination.startswith("assignee:"):
+        findings = [f.for_assignee(reminder.target) for f in findings]
+        intro = (
+            f"⏰ Items of *{escape(reminder.project_name)}* (<#{reminder.channel_id}>) assigned to you are "
+            "past their due date. Answer them with `/mlready checklist` in that channel."
+        )
     else:
         intro = f"⏰ *Reminder for {escape(reminder.project_name)}*: what still blocks this project."
     blocks: list[Block] = sections(intro)
-    for finding in reminder.findings:
+    for finding in findings:
         blocks += sections(finding_text(finding, checklist, doc_titles))
     rules = set(reminder.rules)
     buttons = []

@@ -14,7 +14,7 @@ from bot.checklist import Checklist
 from bot.db.models import Project, Signoff, utcnow
 from bot.db.retention import Retention
 from bot.db.session import Database
-from bot.readiness import project_state
+from bot.readiness import ChecklistSource, project_state
 from bot.reminders.delivery import Reminder, ReminderRun
 from bot.reminders.schedule import schedule_of
 from bot.slack import blocks as ui
@@ -33,12 +33,12 @@ class SlackMessenger:
         self,
         client_for: Callable[[str], WebClient],
         db: Database,
-        checklist: Checklist,
+        checklists: Checklist | ChecklistSource,
         doc_titles: dict[str, str],
     ) -> None:
         self.client_for = client_for  # team_id -> client with that workspace's token
         self.db = db
-        self.checklist = checklist
+        self.checklists = checklists
         self.doc_titles = doc_titles
 
     def user_timezone(self, team_id: str, user_id: str) -> str | None:
@@ -55,7 +55,7 @@ class SlackMessenger:
                     .order_by(Signoff.id.desc())
                 ).first()
                 assert signoff is not None
-                state = project_state(session, project, self.checklist)
+                state = project_state(session, project, self.checklists)
                 blocks = [
                     *ui.sections(rb.stakeholder_nudge(signoff.requested_by, project.name)),
                     *sb.signoff_request_blocks(signoff, state),
@@ -63,7 +63,8 @@ class SlackMessenger:
                 text = f"Reminder: sign-off requested for {ui.escape(project.name)}"
             else:
                 schedule = schedule_of(session, project)
-                blocks = rb.reminder_blocks(reminder, self.checklist, self.doc_titles, schedule)
+                checklist = project_state(session, project, self.checklists).checklist
+                blocks = rb.reminder_blocks(reminder, checklist, self.doc_titles, schedule)
                 text = rb.reminder_text(reminder)
         sent = self.client_for(reminder.team_id).chat_postMessage(
             channel=reminder.target, text=text, blocks=ui.to_dicts(ui.fit(blocks))

@@ -1,5 +1,5 @@
 """What listeners share: the answer service, the job outbox and runner, the database, the
-checklist and guides, the reminder run, and the `/mlready` subcommands each listener group adds.
+checklist templates and guides, the reminder run, and the `/mlready` subcommands each listener group adds.
 Built once by app.py; listeners import this module, never app.py or each other."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.checklist import Checklist
 from bot.db.session import Database
 from bot.jobs import JobRunner
 from bot.reminders.delivery import ReminderRun
 from bot.slack.jobs.answers import AnswerService
 from bot.slack.outbox import Outbox
+from bot.templates import TemplateCatalog
 from indexer.knowledge import KnowledgeDoc
 
 # (ack, command, client, args, services, respond): one per `/mlready <name>`
@@ -28,7 +28,7 @@ class Services:
     jobs: JobRunner
     outbox: Outbox
     db: Database
-    checklist: Checklist
+    templates: TemplateCatalog  # each project's checklist version
     docs: dict[str, KnowledgeDoc]
     reminders: ReminderRun
     subcommands: dict[str, Subcommand] = field(default_factory=dict)

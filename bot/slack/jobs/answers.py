@@ -27,7 +27,7 @@ from bot.db.session import Database
 from bot.errors import USER_ERRORS
 from bot.intent import Intent
 from bot.jobs import Claimed, RetryLater
-from bot.readiness import project_state, readiness_note, related_note
+from bot.readiness import ChecklistSource, project_state, readiness_note, related_note
 from bot.slack import blocks as ui
 from bot.slack.client import retry_handlers
 from bot.slack.jobs.context import JobContext
@@ -57,14 +57,18 @@ class AnswerService:
     """Holds the engine (loaded once, on first use) and posts answers."""
 
     def __init__(
-        self, engine_factory: Callable[[], AnswerEngine], db: Database, max_retries: int, checklist: Checklist
+        self,
+        engine_factory: Callable[[], AnswerEngine],
+        db: Database,
+        max_retries: int,
+        checklists: Checklist | ChecklistSource,
     ) -> None:
         self._engine_factory = engine_factory
         self._engine: AnswerEngine | None = None
         self._engine_lock = threading.Lock()
         self.db = db
         self.max_retries = max_retries
-        self.checklist = checklist
+        self.checklists = checklists
         self.retry_window = RETRY_WINDOW
 
     @property
@@ -124,11 +128,11 @@ class AnswerService:
         project = projects.channel_project(session, asked.team_id, asked.channel_id)
         if project is None:
             return None, None
-        state = project_state(session, project, self.checklist)
+        state = project_state(session, project, self.checklists)
         if answer.intent == Intent.readiness:
             return readiness_note(state), None
         categories = list(dict.fromkeys(s.category for s in answer.sources))
-        note = related_note(state, self.checklist, categories)
+        note = related_note(state, categories)
         kpi_open = note is not None and not state.kpis and "kpis" in categories[:2]
         return note, project.id if kpi_open else None
 

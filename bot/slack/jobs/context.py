@@ -1,5 +1,5 @@
 """What a job needs to do its work after the ack: the database, a Slack client per workspace,
-the checklist and guides, the answer service and the reminder run."""
+the checklist templates and guides, the answer service and the reminder run."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from bot.checklist import Checklist
 from bot.db.session import Database
 from bot.reminders.delivery import ReminderRun
+from bot.templates import TemplateCatalog
 from indexer.knowledge import KnowledgeDoc
 
 
@@ -18,7 +18,7 @@ from indexer.knowledge import KnowledgeDoc
 class JobContext:
     db: Database
     client_for: Callable[[str], WebClient]  # team id -> that workspace's client
-    checklist: Checklist
+    templates: TemplateCatalog
     docs: dict[str, KnowledgeDoc]
     reminders: ReminderRun
 

@@ -16,7 +16,7 @@ def export(ctx: JobContext, job: Claimed) -> None:
         project = projects.get_project(session, job.team_id, p["project"])
         if project is None:
             return
-        content = project_report.render(session, project, ctx.checklist, "md")
+        content = project_report.render(session, project, ctx.templates, "md")
         name = project.name
     slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "project"
     what = f"uploading the report to channel {p['channel']}"

@@ -38,8 +38,8 @@ def show_settings(ctx: JobContext, job: Claimed) -> None:
         ctx.reminders.learn_timezone(session, project)
         session.flush()
         schedule = schedule_of(session, project)
-        state = project_state(session, project, ctx.checklist)
-        open_rules = findings(state, ctx.checklist, now, ctx.reminders.grace)
+        state = project_state(session, project, ctx.templates)
+        open_rules = findings(state, now, ctx.reminders.grace)
         last_sent = session.scalar(
             select(func.max(ReminderDelivery.sent_at)).where(
                 ReminderDelivery.project_id == project.id, ReminderDelivery.status == "sent"

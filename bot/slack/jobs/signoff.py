@@ -24,7 +24,7 @@ def send_request(ctx: JobContext, job: Claimed) -> None:
         if signoff is None or project is None:
             return
         if not signoff.dm_ts:
-            state = project_state(session, project, ctx.checklist)
+            state = project_state(session, project, ctx.templates)
             with to_slack(f"the sign-off DM for project {project.id}"):
                 sent = client.chat_postMessage(
                     channel=signoff.stakeholder_id,

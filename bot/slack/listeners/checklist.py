@@ -1,4 +1,5 @@
-"""`/mlready checklist`: responding to items, moving between sections, "Why it matters", KPIs.
+"""`/mlready checklist`: responding to items, moving between sections, "Why it matters", KPIs,
+and each item's note / link and assignee.
 
 Each listener parses the request, calls the domain, stores any follow-up job in the same
 transaction, then acks; the rendering happens in bot/slack/jobs/checklist.py.
@@ -16,7 +17,8 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot import projects
-from bot.db.models import Project
+from bot.db.models import ItemAssignment, ItemEvidence, Project
+from bot.evidence import assign, parse_assignment, parse_evidence, set_evidence
 from bot.readiness import ResponseError, add_kpi, parse_kpi, record_response
 from bot.slack import action_values as av
 from bot.slack import blocks as ui
@@ -79,17 +81,20 @@ def queue_render(
 def handle_checklist_command(
     ack: Ack, command: dict, client: WebClient, args: str, services: Services, respond: Respond
 ) -> None:
-    category = args.strip().lower() or "objectives"
-    if services.checklist.section(category) is None:
-        known = ", ".join(s.category for s in services.checklist.sections)
-        ack(
-            response_type="ephemeral",
-            text=f"There is no checklist section `{ui.escape(category[:40])}`. Sections: {known}.",
-        )
-        return
     team_id, channel = command.get("team_id", ""), command.get("channel_id", "")
     with services.db.session() as session:
         project = projects.channel_project(session, team_id, channel)
+        checklist = (
+            services.templates.checklist_for(session, project) if project else services.templates.default
+        )
+        category = args.strip().lower() or checklist.sections[0].category
+        if checklist.section(category) is None:
+            known = ", ".join(s.category for s in checklist.sections)
+            ack(
+                response_type="ephemeral",
+                text=f"There is no checklist section `{ui.escape(category[:40])}`. Sections: {known}.",
+            )
+            return
         if project is not None:
             services.outbox.add(
                 session,
@@ -111,9 +116,8 @@ def on_response(services: Services, ack: Ack, body: dict, action: dict, respond:
         with services.db.session() as session:
             project, error = active_project(session, body, value)
             if project is not None and value is not None:
-                record_response(
-                    session, project, services.checklist, value.item, value.response, user_of(body)
-                )
+                checklist = services.templates.checklist_for(session, project)
+                record_response(session, project, checklist, value.item, value.response, user_of(body))
                 queue_render(
                     services, session, project.team_id, project.id, channel, ts, value.item.split(".")[0]
                 )
@@ -129,7 +133,11 @@ def on_page(services: Services, ack: Ack, body: dict, action: dict, respond: Res
     channel, ts = message_of(body)
     with services.db.session() as session:
         project, error = active_project(session, body, value)
-        if project is not None and value is not None and services.checklist.section(value.category):
+        if (
+            project is not None
+            and value is not None
+            and services.templates.checklist_for(session, project).section(value.category)
+        ):
             queue_render(services, session, project.team_id, project.id, channel, ts, value.category)
     ack()
     if error:
@@ -140,11 +148,13 @@ def on_why(services: Services, ack: Ack, body: dict, action: dict, respond: Resp
     ack()
     value = av.ChecklistItemRef.parse(action.get("value"))
     with services.db.session() as session:
-        _, error = active_project(session, body, value)
+        project, error = active_project(session, body, value)
+        item = (
+            services.templates.checklist_for(session, project).item(value.item) if project and value else None
+        )
     if error or value is None:
         _private(respond, error or UNKNOWN_PROJECT)
         return
-    item = services.checklist.item(value.item)
     if item is None:
         _private(respond, "That checklist item no longer exists.")
         return
@@ -199,6 +209,98 @@ def on_kpi_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
     ack()
 
 
+def _open_item_modal(
+    services: Services, ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, kind: str
+) -> None:
+    ack()
+    value = av.ChecklistItemRef.parse(action.get("value"))
+    with services.db.session() as session:
+        project, error = active_project(session, body, value)
+        if project is None or value is None:
+            _private(respond, error or UNKNOWN_PROJECT)
+            return
+        item = services.templates.checklist_for(session, project).item(value.item)
+        if item is None:
+            _private(respond, "That checklist item is not part of this project's checklist any more.")
+            return
+        channel, ts = message_of(body)
+        if kind == ids.EVIDENCE_MODAL:
+            evidence = session.get(ItemEvidence, (project.id, item.id))
+            view = cb.evidence_modal(project, item, evidence, channel, ts)
+        else:
+            assignment = session.get(ItemAssignment, (project.id, item.id))
+            view = cb.assign_modal(project, item, assignment, channel, ts)
+    # A trigger id is valid for 3 s only, so the modal opens here rather than in a job.
+    client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+
+
+def on_evidence_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    meta = av.ItemModal.parse(view.get("private_metadata"))
+    evidence, errors = parse_evidence({key: modal_field(view, key) for key in ("note", "url")})
+    if evidence is None or meta is None:
+        ack(response_action="errors", errors=errors or {"note": UNKNOWN_PROJECT})
+        return
+    try:
+        with services.db.session() as session:
+            project, problem = active_project(session, body, meta)
+            if project is None:
+                ack(response_action="errors", errors={"note": problem or UNKNOWN_PROJECT})
+                return
+            checklist = services.templates.checklist_for(session, project)
+            set_evidence(session, project, checklist, meta.item, evidence, user_of(body))
+            queue_render(
+                services,
+                session,
+                project.team_id,
+                project.id,
+                meta.channel or "",
+                meta.ts or "",
+                meta.item.split(".")[0],
+            )
+    except ResponseError as exc:
+        ack(response_action="errors", errors={"note": str(exc)})
+        return
+    ack()
+
+
+def on_assign_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    meta = av.ItemModal.parse(view.get("private_metadata"))
+    assignment, errors = parse_assignment(
+        {key: modal_field(view, key) for key in ("assignee", "due")}, date.today()
+    )
+    if assignment is None or meta is None:
+        ack(response_action="errors", errors=errors or {"assignee": UNKNOWN_PROJECT})
+        return
+    try:
+        with services.db.session() as session:
+            project, problem = active_project(session, body, meta)
+            if project is None:
+                ack(response_action="errors", errors={"assignee": problem or UNKNOWN_PROJECT})
+                return
+            checklist = services.templates.checklist_for(session, project)
+            row, new_person = assign(session, project, checklist, meta.item, assignment, user_of(body))
+            if row is not None and new_person:
+                services.outbox.add(
+                    session,
+                    checklist_jobs.ASSIGNED,
+                    project.team_id,
+                    {"project": project.id, "item": meta.item, "assignee": row.assignee_id},
+                )
+            queue_render(
+                services,
+                session,
+                project.team_id,
+                project.id,
+                meta.channel or "",
+                meta.ts or "",
+                meta.item.split(".")[0],
+            )
+    except ResponseError as exc:
+        ack(response_action="errors", errors={"assignee": str(exc)})
+        return
+    ack()
+
+
 def register(app: App, services: Services) -> None:
     services.subcommands["checklist"] = handle_checklist_command
 
@@ -218,6 +320,22 @@ def register(app: App, services: Services) -> None:
     @app.action(ids.KPI_OPEN)
     def kpi_open(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
         on_kpi_open(services, ack, body, action, client, respond)
+
+    @app.action(ids.EVIDENCE_OPEN)
+    def evidence_open(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+        _open_item_modal(services, ack, body, action, client, respond, ids.EVIDENCE_MODAL)
+
+    @app.view(ids.EVIDENCE_MODAL)
+    def evidence_submit(ack: Ack, body: dict, view: dict) -> None:
+        on_evidence_submit(services, ack, body, view)
+
+    @app.action(ids.ASSIGN_OPEN)
+    def assign_open(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+        _open_item_modal(services, ack, body, action, client, respond, ids.ASSIGN_MODAL)
+
+    @app.view(ids.ASSIGN_MODAL)
+    def assign_submit(ack: Ack, body: dict, view: dict) -> None:
+        on_assign_submit(services, ack, body, view)
 
     @app.view(ids.KPI_MODAL)
     def kpi_submit(ack: Ack, body: dict, view: dict) -> None:

@@ -9,11 +9,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import projects
+from bot.command_grammar import take_option
+from bot.db.models import Project
 from bot.readiness import project_state
 from bot.slack import blocks as ui
 from bot.slack import status_blocks as stb
 from bot.slack.jobs import projects as project_jobs
 from bot.slack.request_context import ack_no_project
+from bot.templates import DEFAULT, TemplateError, Upgrade
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -31,11 +34,16 @@ def handle_project_command(
     try:
         with services.db.session() as session:
             if verb == "create":
-                project = projects.create_project(session, team_id, channel, user_id, rest)
+                name, template_name = take_option(rest, "template")
+                template = services.templates.resolve(session, team_id, template_name or DEFAULT)
+                project = projects.create_project(session, team_id, channel, user_id, name)
+                project.template_id = services.templates.freeze(session, team_id, template, user_id).id
                 ack(
                     response_type="in_channel",
                     text=f"🎯 <@{user_id}> created the ML project *{ui.escape(project.name)}* in "
-                    "this channel. Run `/mlready checklist` to see where it stands.",
+                    f"this channel, on the checklist template `{template.name}` "
+                    f"({len(template.checklist.items())} items). "
+                    "Run `/mlready checklist` to see where it stands.",
                 )
                 return
             project = projects.channel_project(session, team_id, channel)
@@ -49,21 +57,45 @@ def handle_project_command(
                     text=f"🗄️ <@{user_id}> archived the project *{ui.escape(project.name)}*.",
                 )
                 return
+            if verb == "upgrade":
+                change = services.templates.upgrade(session, project, user_id)
+                ack(**upgrade_reply(project, change, user_id))
+                return
             if verb:
                 ack(
                     response_type="ephemeral",
-                    text="Use `/mlready project`, "
-                    "`/mlready project create <name>` or `/mlready project archive`.",
+                    text="Use `/mlready project`, `/mlready project create <name> [--template T]`, "
+                    "`/mlready project upgrade` or `/mlready project archive`.",
                 )
                 return
-            state = project_state(session, project, services.checklist)
+            state = project_state(session, project, services.templates)
             ack(
                 response_type="ephemeral",
                 blocks=ui.to_dicts(stb.project_blocks(state)),
                 text=f"Project {ui.escape(project.name)}",
             )
-    except projects.ProjectError as exc:
+    except (projects.ProjectError, TemplateError) as exc:
         ack(response_type="ephemeral", text=str(exc))
+
+
+def upgrade_reply(project: Project, change: Upgrade, user_id: str) -> dict:
+    if not change.changed:
+        return {
+            "response_type": "ephemeral",
+            "text": f"*{ui.escape(project.name)}* already runs the newest version of the checklist "
+            f"template `{change.name}` (version {change.version}).",
+        }
+    retired = (
+        f" {len(change.retired)} item(s) retired ({', '.join(change.retired[:5])}): their history is "
+        "kept and they no longer count."
+        if change.retired
+        else ""
+    )
+    return {
+        "response_type": "in_channel",
+        "text": f"⬆️ <@{user_id}> moved *{ui.escape(project.name)}* to version {change.version} of the "
+        f"checklist template `{change.name}`: {len(change.added)} new item(s).{retired}",
+    }
 
 
 def handle_status_command(
@@ -74,7 +106,7 @@ def handle_status_command(
         if project is None:
             ack_no_project(ack)
             return
-        state = project_state(session, project, services.checklist)
+        state = project_state(session, project, services.templates)
         blocks = stb.status_blocks(state, services.doc_titles)
     ack(response_type="ephemeral", text=f"Readiness of {ui.escape(project.name)}", blocks=ui.to_dicts(blocks))
 

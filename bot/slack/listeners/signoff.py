@@ -75,7 +75,7 @@ def decide(
                 signoffs.decide(session, signoff, project, user_id, outcome == "approve", comment)
         except signoffs.SignoffError as exc:
             return str(exc)
-        state = project_state(session, project, services.checklist)
+        state = project_state(session, project, services.templates)
         verdict = VERDICTS[outcome].format(u=user_id, w=ui.escape(signoff.what), c=ui.escape(comment))
         services.outbox.add(
             session,

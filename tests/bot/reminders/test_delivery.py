@@ -17,7 +17,7 @@ from bot.db.session import Database
 from bot.projects import create_project
 from bot.readiness import KpiInput, add_kpi, record_response
 from bot.reminders.delivery import ReminderRun
-from bot.reminders.rules import BLOCKING_GAPS, KPI_MISSING, SIGNOFF_MISSING
+from bot.reminders.rules import ASSIGNED_OVERDUE, BLOCKING_GAPS, KPI_MISSING, SIGNOFF_MISSING
 from bot.reminders.schedule import (
     apply_request,
     parse_remind,
@@ -230,3 +230,38 @@ def test_the_scheduler_thread_sends_due_reminders_and_stops(db: Database) -> Non
         time.sleep(0.05)
     scheduler.stop()
     assert sorted(r.destination for r in messenger.sent) == ["channel", "owner:UOWNER"]
+
+
+def test_overdue_assigned_items_go_to_each_assignee_once(db: Database) -> None:
+    from bot.evidence import AssignmentInput, assign
+
+    project_id = make_project(db)
+    close_all_gaps(db, project_id)
+    with db.session() as s:
+        project = s.get(Project, project_id)
+        for item_id, user in (
+            ("objectives.scope", "UA"),
+            ("objectives.ml-justified", "UB"),
+            ("data-quality.schema", "UB"),
+        ):
+            assign(
+                s, project, CHECKLIST, item_id, AssignmentInput(user, T0.date() + timedelta(days=2)), "UOWNER"
+            )
+        record_response(s, project, CHECKLIST, "data-quality.schema", "yes", "UB")  # closed: not late
+    messenger = FakeMessenger()
+    run = ReminderRun(db, CHECKLIST, messenger)
+    run.run(at(7, 9, 31))
+    assert messenger.by_destination() == {
+        "assignee:UA": [[ASSIGNED_OVERDUE]],
+        "assignee:UB": [[ASSIGNED_OVERDUE]],
+    }
+    for reminder in messenger.sent:
+        mine = reminder.findings[0].for_assignee(reminder.target)
+        expected = {"UA": ("Is the first version scoped",), "UB": ("Have you checked that ML is needed",)}
+        assert [q.startswith(expected[reminder.target]) for q in mine.open_items] == [True]
+    run.run(at(7, 9, 45))  # same period: nothing more
+    assert len(messenger.sent) == 2
+    with db.session() as s:  # answered since: the next period says nothing to UA
+        record_response(s, s.get(Project, project_id), CHECKLIST, "objectives.scope", "n-a", "UA")
+    run.run(at(14, 9, 31))
+    assert [r.destination for r in messenger.sent[2:]] == ["assignee:UB"]

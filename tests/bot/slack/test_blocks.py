@@ -85,3 +85,28 @@ def test_status_shows_coverage_and_section_bars(tmp_path) -> None:
     assert "Readiness *0%*" in text and f"({n} of {total} applicable items answered)" in text
     assert f"{bar(1.0)} Objectives: 100%" in text and f"{bar(0.0)} KPIs and metrics: 0%" in text
     assert bar(0.3) == "▰▰▰▱▱▱▱▱▱▱"
+
+
+def test_an_assignee_reminder_lists_only_their_items() -> None:
+    from bot.checklist import load_shipped_checklist
+    from bot.reminders.delivery import Reminder
+    from bot.reminders.rules import ASSIGNED_OVERDUE, Finding
+    from bot.reminders.schedule import Schedule
+    from bot.slack import reminder_blocks as rb
+
+    finding = Finding(
+        ASSIGNED_OVERDUE,
+        "2 assigned checklist item(s) are past their due date and still open.",
+        "why",
+        ("UA", "UB"),
+        ("objectives.scope", "objectives.ml-justified"),
+        ("Scope <b>?", "Baseline?"),
+        assigned=(("UA", "Scope <b>?"), ("UB", "Baseline?")),
+    )
+    reminder = Reminder(1, "Churn", "T1", "C1", "UO", "assignee:UA", "2026-W50", (finding,))
+    WEEKLY = Schedule("weekly", 0, "09:30", "UTC", "default", None, None, "")
+    text = json.dumps(
+        [b.to_dict() for b in rb.reminder_blocks(reminder, load_shipped_checklist(), {}, WEEKLY)]
+    )
+    assert "assigned to you are past their due date" in text
+    assert "Scope &lt;b&gt;?" in text and "Baseline?" not in text and "<@UA>" in text and "<@UB>" not in text
