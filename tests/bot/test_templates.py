@@ -218,3 +218,11 @@ def test_a_project_keeps_its_version_until_the_owner_upgrades(database_url: str,
         assert s.scalar(select(func.count()).select_from(ResponseHistory)) == 1
         assert not templates.upgrade(s, project, "UOWNER").changed
     db.dispose()
+
+
+def test_the_readme_example_template_loads() -> None:
+    folder = Path(__file__).resolve().parents[2] / "examples" / "checklist-templates"
+    template = catalog(folder).builtin["acme-review"]
+    ids = {i.id for i in template.checklist.items()}
+    assert "responsible-ai.risk-board" in ids and "objectives.scope" not in ids
+    assert template.version == 2 and template.source == "directory"
