@@ -114,10 +114,15 @@ def fuzz(
             (ids.KPI_OPEN, encode(p=project_id, m=1), OWNER),
             (ids.SIGNOFF_CHANGES, encode(s=signoff_id), STAKEHOLDER),
             (ids.REMINDER_SIGNOFF_OPEN, encode(p=project_id), OWNER),
+            (ids.EVIDENCE_OPEN, encode(p=project_id, i="objectives.scope"), OWNER),
+            (ids.ASSIGN_OPEN, encode(p=project_id, i="objectives.scope"), OWNER),
         ]:
             assert app.click({"action_id": action_id, "value": value}, user=user).status == 200
-        views = {c.params["view"]["callback_id"]: c.params["view"] for c in slack.wait_for("views.open", 3)}
-        assert set(views) == {ids.KPI_MODAL, ids.SIGNOFF_CHANGES_MODAL, ids.REMINDER_SIGNOFF_MODAL}
+        views = {c.params["view"]["callback_id"]: c.params["view"] for c in slack.wait_for("views.open", 5)}
+        assert set(views) == {
+            *(ids.KPI_MODAL, ids.SIGNOFF_CHANGES_MODAL, ids.REMINDER_SIGNOFF_MODAL),
+            *(ids.EVIDENCE_MODAL, ids.ASSIGN_MODAL),
+        }
         yield Fuzz(app, project_id, answer_id, signoff_id, views)
     finally:
         app.stop()
@@ -296,7 +301,7 @@ REGISTERED_ACTIONS = re.compile(
             for a in (
                 *(ids.FEEDBACK_HELPFUL, ids.FEEDBACK_NOT_HELPFUL, ids.SHARE_ANSWER, ids.CHECKLIST_WHY),
                 *(ids.KPI_OPEN, ids.SIGNOFF_APPROVE, ids.SIGNOFF_CHANGES, ids.SIGNOFF_REVOKE),
-                *(ids.REMINDER_SNOOZE, ids.REMINDER_SIGNOFF_OPEN),
+                *(ids.REMINDER_SNOOZE, ids.REMINDER_SIGNOFF_OPEN, ids.EVIDENCE_OPEN, ids.ASSIGN_OPEN),
             )
         ]
     ),
@@ -308,7 +313,7 @@ KNOWN_ACTIONS = st.sampled_from(
         *(f"{ids.CHECKLIST_RESPONSE}_{v}" for v in [*ResponseValue, "bogus"]),
         *(f"{ids.CHECKLIST_PAGE}_{c}" for c in ["kpis", "bogus"]),
         *(ids.SIGNOFF_APPROVE, ids.SIGNOFF_CHANGES, ids.SIGNOFF_REVOKE),
-        *(ids.REMINDER_SNOOZE, ids.REMINDER_SIGNOFF_OPEN),
+        *(ids.REMINDER_SNOOZE, ids.REMINDER_SIGNOFF_OPEN, ids.EVIDENCE_OPEN, ids.ASSIGN_OPEN),
     ]
 )
 UNKNOWN_ACTIONS = st.one_of(
@@ -336,8 +341,20 @@ FIELD_VALUES = {
     "owner": USER_IDS,
     "stakeholder": USER_IDS,
     "comment": st.one_of(st.sampled_from(["Target too ambitious", " ", "no\x00pe"]), st.text(max_size=3000)),
+    "note": st.one_of(
+        st.sampled_from(["Agreed in the kick-off", "no\x00te", "x" * 1001]), st.text(max_size=1100)
+    ),
+    "url": st.one_of(
+        st.sampled_from(["https://wiki.example/p", "javascript:alert(1)", "https://a.example/" + "a" * 2000]),
+        st.text(max_size=60),
+    ),
+    "assignee": USER_IDS,
+    "due": st.one_of(st.dates().map(str), st.sampled_from(["2024-02-30", "tomorrow", ""])),
 }
-ELEMENT_KEYS = {"deadline": "selected_date", "owner": "selected_user", "stakeholder": "selected_user"}
+ELEMENT_KEYS = {
+    **{"deadline": "selected_date", "due": "selected_date"},
+    **{"owner": "selected_user", "stakeholder": "selected_user", "assignee": "selected_user"},
+}
 
 
 VALID = {  # a value each modal accepts
@@ -350,6 +367,10 @@ VALID = {  # a value each modal accepts
     "comment": "Target too ambitious",
     "stakeholder": STAKEHOLDER,
     "what": "Q1 goals",
+    "note": "Agreed in the kick-off",
+    "url": "https://wiki.example/p",
+    "assignee": STAKEHOLDER,
+    "due": None,
 }
 
 
@@ -557,6 +578,21 @@ def test_kpi_modal(fuzz: Fuzz, metadata: str | None, values: dict[str, str | Non
     check_modal(fuzz, fuzz.views[ids.KPI_MODAL], metadata, values, user)
 
 
+@settings(FAST, max_examples=30)
+@example(callback_id=ids.EVIDENCE_MODAL, metadata=None, values={"note": "no\x00te", "url": ""}, user=OWNER)
+@example(callback_id=ids.EVIDENCE_MODAL, metadata=None, values={"url": "https://a.example/\x00"}, user=OWNER)
+@example(callback_id=ids.ASSIGN_MODAL, metadata=encode(p=HUGE, i="objectives.scope"), values={}, user=OWNER)
+@example(callback_id=ids.ASSIGN_MODAL, metadata=None, values={"assignee": "U\x00"}, user=OWNER)
+@given(
+    callback_id=st.sampled_from([ids.EVIDENCE_MODAL, ids.ASSIGN_MODAL]),
+    metadata=METADATA,
+    values=st.one_of(modal_values(["note", "url"]), modal_values(["assignee", "due"])),
+    user=CLICK_USERS,
+)
+def test_item_modals(fuzz: Fuzz, callback_id: str, metadata: str | None, values: dict, user: str) -> None:
+    check_modal(fuzz, fuzz.views[callback_id], metadata, values, user)
+
+
 SIGNOFF_MODALS = st.sampled_from([ids.SIGNOFF_CHANGES_MODAL, ids.REMINDER_SIGNOFF_MODAL])
 
 
@@ -602,7 +638,10 @@ def check_modal(
     reply = exchange(fuzz, lambda app: app.post(*body), answered_with_errors)
     assert reply.status == 200
     if reply.body:  # errors, each next to a block of the modal
-        assert set(json.loads(reply.body)["errors"]) <= {b["block_id"] for b in view["blocks"]}
+        inputs = {
+            b["block_id"] for b in view["blocks"] if b["type"] == "input"
+        }  # Slack shows errors only there
+        assert set(json.loads(reply.body)["errors"]) <= inputs
 
 
 def test_unknown_modal(fuzz: Fuzz) -> None:
