@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.checklist import shipped_checklist_path
 from bot.errors import MlreadyError
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
 # the question and the closest passage, a question is declined as off-topic.
 DEFAULT_DECLINE_THRESHOLD = 0.345
 SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_SECRETS_DIR = "/run/secrets"
 
 
 def _paths(setting: str) -> list[Path]:
@@ -82,6 +88,10 @@ class Settings(BaseSettings):
     http_keep_alive_seconds: float = Field(default=5, gt=0, le=300)
     metrics_port: int | None = Field(default=None, ge=1, le=65_535)
     metrics_host: str = "127.0.0.1"
+    # Socket Mode has no HTTP endpoint of its own: /healthz, /readyz and /metrics are served on
+    # this side port instead (0 = not at all), for probes and scrapers inside the cluster
+    health_port: int = Field(default=8080, ge=0, le=65_535)
+    health_host: str = "0.0.0.0"
 
     # Bookkeeping kept this many days: handled event ids and finished jobs, and threads in
     # which follow-ups are answered without a mention; pruned by `mlready serve` and `mlready db prune`
@@ -92,6 +102,28 @@ class Settings(BaseSettings):
     # --once` from cron instead), and how long a blocking item may stay open before a nudge
     reminder_interval_seconds: float = Field(default=60, ge=0, le=86_400)
     reminder_grace_days: float = Field(default=7, gt=0, le=365)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment, then `.env`, then one file per setting in MLREADY_SECRETS_DIR
+        (/run/secrets by default, where Docker and Kubernetes mount secrets), named like the
+        variable: `SLACK_BOT_TOKEN`, `MLREADY_DATABASE_URL` (any case)."""
+        folder = Path(os.environ.get("MLREADY_SECRETS_DIR", DEFAULT_SECRETS_DIR))
+        if not folder.is_dir():
+            return init_settings, env_settings, dotenv_settings
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            SecretsSettingsSource(settings_cls, secrets_dir=folder),
+        )
 
     @property
     def extra_knowledge_dirs(self) -> list[Path]:

@@ -47,6 +47,7 @@ class LocalSlackAPI:
         self.team_id = team_id
         self.calls: list[Call] = []
         self.users: dict[str, dict] = {}
+        self.socket_url = ""  # a LocalSocketMode's url, handed out by apps.connections.open
         self._faults: list[_Fault] = []
         self._fail_until = 0.0  # time.monotonic() until which every call fails (fail_for)
         self._fail_status = 500
@@ -267,6 +268,10 @@ class LocalSlackAPI:
                 "authed_user": {"id": "UINSTALLER"},
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open":
+            if not self.socket_url:
+                return {"ok": False, "error": "socket_mode_not_enabled"}
+            return {"ok": True, "url": self.socket_url}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.update":

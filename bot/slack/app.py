@@ -44,11 +44,15 @@ def build_app(
     db: Database,
     engine_factory: Callable[[], AnswerEngine],
     client: WebClient | None = None,
+    socket_mode: bool = False,
 ) -> tuple[App, Services]:
     oauth = oauth_enabled(settings)
     # With OAuth, each workspace's token comes from its installation instead of SLACK_BOT_TOKEN.
-    settings.require(*(() if oauth else ("slack_bot_token",)), "slack_signing_secret")
-    assert settings.slack_signing_secret
+    # Socket Mode's events come over the app token's own connection: nothing to sign.
+    settings.require(
+        *(() if oauth else ("slack_bot_token",)), *(() if socket_mode else ("slack_signing_secret",))
+    )
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     if client is None:
         token = (
             settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and not oauth else None
@@ -56,7 +60,8 @@ def build_app(
         client = make_client(token, settings.slack_api_url, settings.slack_max_retries)
     app = App(
         client=client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=secret,
+        request_verification_enabled=not socket_mode,
         # Listeners only parse, store and ack, so they run on the request thread and the ack
         # never waits for a free thread of Bolt's pool; slow work is a durable job (bot/jobs.py).
         process_before_response=True,
@@ -108,6 +113,7 @@ def create_runtime(
     settings: Settings,
     engine_factory: Callable[[], AnswerEngine] | None = None,
     client: WebClient | None = None,
+    socket_mode: bool = False,
 ) -> tuple[App, Services]:
     """The app on the configured database (migrated); the answer engine loads on first use."""
     db = open_database(settings.database_url)
@@ -117,4 +123,4 @@ def create_runtime(
 
         return open_engine(settings, notify=log.warning)
 
-    return build_app(settings, db, engine_factory or default_engine, client)
+    return build_app(settings, db, engine_factory or default_engine, client, socket_mode)

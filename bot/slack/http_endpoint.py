@@ -219,17 +219,6 @@ def create_asgi_app(
                 return Response(status_code=200)
         return to_response(bolt_resp)
 
-    async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(_: Request) -> Response:
-        # Off the event loop and bounded: a hanging database must not stall acks or /healthz.
-        try:
-            ok = await asyncio.wait_for(run_in_threadpool(ready), READY_TIMEOUT) if ready else True
-        except TimeoutError:
-            ok = False
-        return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
-
     async def oauth(request: Request) -> Response:
         """/slack/install and /slack/oauth_redirect, handled by Bolt's OAuth flow."""
         flow = bolt_app.oauth_flow
@@ -243,16 +232,40 @@ def create_asgi_app(
         handler = flow.handle_installation if request.url.path == flow.install_path else flow.handle_callback
         return to_response(await run_in_threadpool(handler, bolt_req))
 
-    async def metrics_endpoint(_: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
     return Starlette(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
             Route("/slack/install", oauth, methods=["GET"]),
             Route("/slack/oauth_redirect", oauth, methods=["GET"]),
-            *([Route("/metrics", metrics_endpoint, methods=["GET"])] if serve_metrics else []),
+            *health_routes(ready, serve_metrics),
         ]
     )
+
+
+def health_routes(ready: Callable[[], bool] | None, serve_metrics: bool = True) -> list[Route]:
+    """/healthz (the process answers), /readyz (model loaded, database reachable), /metrics."""
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        # Off the event loop and bounded: a hanging database must not stall acks or /healthz.
+        try:
+            ok = await asyncio.wait_for(run_in_threadpool(ready), READY_TIMEOUT) if ready else True
+        except TimeoutError:
+            ok = False
+        return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
+
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *([Route("/metrics", metrics_endpoint, methods=["GET"])] if serve_metrics else []),
+    ]
+
+
+def create_health_app(ready: Callable[[], bool]) -> Starlette:
+    """The side port of Socket Mode, which has no HTTP endpoint of its own."""
+    return Starlette(routes=health_routes(ready))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 
 from bot.errors import MlreadyError
 from bot.settings import Settings
@@ -29,19 +30,51 @@ def serve_socket_mode(settings: Settings) -> None:
             "missing required setting(s): SLACK_APP_TOKEN (an xapp- token, for Socket Mode); "
             "or run `mlready serve --http` to receive events over HTTP"
         )
-    settings.require("slack_bot_token")
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    app, services = create_runtime(settings)
+    app, services = create_runtime(settings, socket_mode=True)
+    health = start_health_server(settings, services)
     _ = services.answers.engine  # load the model and index before taking events
-    log.warning("mlready is connected in Socket Mode")
     scheduler = start_scheduler(settings, services)
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.warning("signal %d: closing the Socket Mode connection, finishing queued work", signum)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
     try:
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        handler.connect()
+        log.warning("mlready is connected in Socket Mode")
+        stop.wait()
     finally:
+        handler.close()
         if scheduler:
             scheduler.stop()
-        services.jobs.shutdown()
+        services.jobs.shutdown()  # the acknowledged work still queued is finished first
+        if health:
+            health.should_exit = True
+
+
+def start_health_server(settings: Settings, services: Services):
+    """/healthz, /readyz and /metrics on the side port, on a daemon thread (Socket Mode)."""
+    if not settings.health_port:
+        return None
+    import uvicorn
+
+    from bot.slack.http_endpoint import create_health_app
+
+    asgi = create_health_app(ready=lambda: services.answers.loaded and services.db.reachable())
+    server = uvicorn.Server(
+        uvicorn.Config(
+            asgi, host=settings.health_host, port=settings.health_port, log_config=None, lifespan="off"
+        )
+    )
+    threading.Thread(target=server.run, name="health", daemon=True).start()
+    log.warning("health and metrics on http://%s:%d/healthz", settings.health_host, settings.health_port)
+    return server
 
 
 def server_limits(settings: Settings) -> dict:

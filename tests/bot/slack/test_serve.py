@@ -127,3 +127,57 @@ def test_serve_http_ready_metrics_json_logs_and_graceful_sigterm(
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
     other = [line for line in stderr.splitlines() if line.strip() and not line.startswith("{")]
     assert other == [], other
+
+
+def test_serve_socket_mode_health_port_without_a_signing_secret(
+    tmp_path: Path, shipped_index: Path, slack: LocalSlackAPI
+) -> None:
+    from urllib.parse import parse_qsl
+
+    from fake_slack.socket_mode import LocalSocketMode
+
+    socket = LocalSocketMode()
+    slack.socket_url = socket.url
+    health = free_port()
+    env = clean_env(
+        SLACK_APP_TOKEN="xapp-test",
+        SLACK_BOT_TOKEN="xoxb-test",
+        MLREADY_SLACK_API_URL=slack.url,
+        MLREADY_DATABASE_URL=f"sqlite:///{tmp_path / 'socket.db'}",
+        MLREADY_INDEX_DIR=str(shipped_index),
+        MLREADY_HEALTH_PORT=str(health),
+        MLREADY_HEALTH_HOST="127.0.0.1",
+        MLREADY_REMINDER_INTERVAL_SECONDS="0",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline, status = time.monotonic() + 120, 0
+        while time.monotonic() < deadline and proc.poll() is None and status != 200:
+            try:
+                status, _ = get(health, "/readyz")
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200, proc.stderr.read() if proc.poll() is not None else "not ready in time"
+        assert get(health, "/healthz")[0] == 200
+        assert socket.wait_connected()
+        body, _ = payloads.slash_command(
+            "help", team_id=TEAM, channel_id="C1", user_id="U1", response_url=slack.response_url("s")
+        )
+        ack = socket.send("slash_commands", dict(parse_qsl(body)))
+        assert "mlready* helps your team" in json.dumps(ack["payload"])
+        scraped = get(health, "/metrics")[1]
+        assert "# TYPE mlready_" in scraped
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        socket.stop()
+    assert proc.returncode == 0, stderr
+    assert "connected in Socket Mode" in stderr and "SLACK_SIGNING_SECRET" not in stderr
