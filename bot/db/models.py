@@ -293,7 +293,9 @@ class ReminderSchedule(Base):
     __tablename__ = "reminder_schedules"
 
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
-    cadence: Mapped[str] = mapped_column(String(8), default="weekly")  # weekly, daily, off
+    cadence: Mapped[str] = mapped_column(
+        String(8), default="weekly"
+    )  # weekly, daily (Mon-Fri), everyday, off
     weekday: Mapped[int] = mapped_column(Integer, default=0)  # Monday = 0, for weekly
     at_time: Mapped[str] = mapped_column(String(5), default="09:30")  # HH:MM, project time
     timezone: Mapped[str] = mapped_column(String(64), default="")  # set by hand; wins over the owner's

@@ -20,8 +20,10 @@ from bot.db.session import dialect_insert
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 DEFAULT_CADENCE, DEFAULT_WEEKDAY, DEFAULT_TIME = "weekly", 0, "09:30"
 MAX_SNOOZE = timedelta(days=90)
+EVERY_DAY = "everyday"  # `daily` skips Saturday and Sunday; this one does not
 EXAMPLES = (
-    "`/mlready remind weekly mon 09:30`, `/mlready remind daily 10:00`, `/mlready remind off`, "
+    "`/mlready remind weekly mon 09:30`, `/mlready remind daily 10:00` (weekdays), "
+    "`/mlready remind daily 10:00 every-day`, `/mlready remind off`, "
     "`/mlready remind now`, `/mlready remind snooze 3d`, `/mlready remind timezone Europe/Berlin`"
 )
 
@@ -94,8 +96,10 @@ def parse_remind(args: str) -> RemindRequest:
     try:
         if head == "weekly" and len(rest) == 2:
             return RemindRequest("set", "weekly", parse_weekday(rest[0]), parse_time(rest[1]))
-        if head == "daily" and len(rest) == 1:
+        if head == "daily" and len(rest) == 1:  # Monday to Friday
             return RemindRequest("set", "daily", 0, parse_time(rest[0]))
+        if head == "daily" and len(rest) == 2 and rest[1].lower() in ("every-day", "everyday", "weekends"):
+            return RemindRequest("set", EVERY_DAY, 0, parse_time(rest[0]))
         if head in ("off", "now") and not rest:
             return RemindRequest(head)
         if head == "snooze" and len(rest) <= 1:
@@ -128,8 +132,18 @@ class Schedule:
     def describe(self) -> str:
         if self.cadence == "off":
             return "off"
-        when = f"{WEEKDAYS[self.weekday].title()}s" if self.cadence == "weekly" else "every day"
-        return f"{self.cadence}: {when} at {self.at_time} ({self.timezone})"
+        when = {"weekly": f"{WEEKDAYS[self.weekday].title()}s", "daily": "Monday to Friday"}.get(
+            self.cadence, "every day"
+        )
+        cadence = "daily" if self.cadence == EVERY_DAY else self.cadence
+        return f"{cadence}: {when} at {self.at_time} ({self.timezone})"
+
+    def runs_on(self, day: date) -> bool:
+        if self.cadence == "weekly":
+            return day.weekday() == self.weekday
+        if self.cadence == "daily":
+            return day.weekday() < 5
+        return self.cadence == EVERY_DAY
 
 
 def schedule_of(session: Session, project: Project) -> Schedule:
@@ -203,12 +217,10 @@ def latest_occurrence(schedule: Schedule, now: datetime) -> datetime | None:
     if schedule.cadence == "off":
         return None
     zone = schedule.zone
-    today = now.astimezone(zone).date()
-    step = 7 if schedule.cadence == "weekly" else 1
-    day = today - timedelta(days=(today.weekday() - schedule.weekday) % 7) if step == 7 else today
+    day = now.astimezone(zone).date()
     # Wall-clock arithmetic on dates, then localize: a DST change moves the UTC instant, not 09:30.
-    while _at(day, schedule.at_time, zone) > now:
-        day -= timedelta(days=step)
+    while not schedule.runs_on(day) or _at(day, schedule.at_time, zone) > now:
+        day -= timedelta(days=1)
     return _at(day, schedule.at_time, zone)
 
 
@@ -216,11 +228,10 @@ def next_occurrence(schedule: Schedule, now: datetime) -> datetime | None:
     latest = latest_occurrence(schedule, now)
     if latest is None:
         return None
-    step = 7 if schedule.cadence == "weekly" else 1
     day = latest.date()
     after = max(now, schedule.snoozed_until or now)
-    while (moment := _at(day, schedule.at_time, schedule.zone)) <= after:
-        day += timedelta(days=step)
+    while not schedule.runs_on(day) or (moment := _at(day, schedule.at_time, schedule.zone)) <= after:
+        day += timedelta(days=1)
     return moment
 
 

@@ -142,10 +142,11 @@ def test_daily_schedule_snooze_and_catch_up_after_downtime(db: Database) -> None
     run.run(at(1, 18, 0))  # same period: nothing new
     assert [r.period for r in messenger.sent if r.destination == "channel"] == ["2026-12-01"]
 
-    # Down from Tuesday evening to Saturday 11:00: one catch-up for Saturday, not four.
+    # Down from Tuesday evening to Saturday 11:00: one catch-up for Friday, not three (and
+    # `daily` has no Saturday period).
     messenger.sent.clear()
     run.run(at(5, 11, 0))
-    assert [r.period for r in messenger.sent if r.destination == "channel"] == ["2026-12-05"]
+    assert [r.period for r in messenger.sent if r.destination == "channel"] == ["2026-12-04"]
 
     # Snoozed for 3 days on Saturday 11:00: Sunday to Tuesday stay quiet, Wednesday fires.
     settle(db, project_id, "snooze 3d", at(5, 11, 0))

@@ -31,7 +31,7 @@ def test_weekly_cadence_follows_the_owners_timezone_across_dst() -> None:
     assert due_period(weekly, project, datetime(2026, 10, 26, 8, 31, tzinfo=UTC)) == "2026-10-26"
     after = next_occurrence(weekly, datetime(2026, 10, 20, tzinfo=UTC))
     assert after is not None and after.astimezone(UTC) == datetime(2026, 10, 26, 8, 30, tzinfo=UTC)
-    daily = Schedule("daily", 0, "10:00", "America/New_York", "set", None, None, "")
+    daily = Schedule("everyday", 0, "10:00", "America/New_York", "set", None, None, "")
     assert due_period(daily, project, datetime(2026, 11, 2, 14, 59, tzinfo=UTC)) == "2026-11-01"
     assert due_period(daily, project, datetime(2026, 11, 2, 15, 0, tzinfo=UTC)) == "2026-11-02"
 
@@ -79,3 +79,20 @@ def test_invalid_settings_say_what_to_write(text: str, says: str) -> None:
     with pytest.raises(ScheduleError) as err:
         parse_remind(text)
     assert says in str(err.value) and "/mlready remind weekly mon 09:30" in str(err.value)
+
+
+def test_daily_skips_weekends_unless_every_day() -> None:
+    from bot.reminders.schedule import EVERY_DAY, Schedule, parse_remind
+
+    assert parse_remind("daily 10:00").cadence == "daily"
+    assert parse_remind("daily 10:00 every-day").cadence == EVERY_DAY
+    project = Project(created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    weekdays = Schedule("daily", 0, "10:00", "UTC", "set", None, None, "")
+    every = Schedule(EVERY_DAY, 0, "10:00", "UTC", "set", None, None, "")
+    sunday = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    assert due_period(weekdays, project, sunday) == "2026-12-04"  # Friday's, already sent by then
+    assert due_period(every, project, sunday) == "2026-12-06"
+    after = next_occurrence(weekdays, datetime(2026, 12, 4, 11, 0, tzinfo=UTC))
+    assert after == datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # Friday -> Monday
+    assert weekdays.describe() == "daily: Monday to Friday at 10:00 (UTC)"
+    assert every.describe() == "daily: every day at 10:00 (UTC)"
