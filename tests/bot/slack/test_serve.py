@@ -129,7 +129,7 @@ def test_serve_http_ready_metrics_json_logs_and_graceful_sigterm(
     assert other == [], other
 
 
-def test_serve_socket_mode_health_port_without_a_signing_secret(
+def test_slack_run_serves_socket_mode_with_a_health_port_and_no_signing_secret(
     tmp_path: Path, shipped_index: Path, slack: LocalSlackAPI
 ) -> None:
     from urllib.parse import parse_qsl
@@ -139,6 +139,8 @@ def test_serve_socket_mode_health_port_without_a_signing_secret(
     socket = LocalSocketMode()
     slack.socket_url = socket.url
     health = free_port()
+    # As `slack run` starts it: the CLI sets the development app's tokens and its start hook
+    # (slack-cli-hooks) runs ./app.py.
     env = clean_env(
         SLACK_APP_TOKEN="xapp-test",
         SLACK_BOT_TOKEN="xoxb-test",
@@ -150,7 +152,8 @@ def test_serve_socket_mode_health_port_without_a_signing_secret(
         MLREADY_REMINDER_INTERVAL_SECONDS="0",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        [sys.executable, "-X", "dev", "-m", "slack_cli_hooks.hooks.start"],
+        cwd=Path(__file__).resolve().parents[3],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
