@@ -336,3 +336,14 @@ def test_dockerfile_healthcheck_and_command() -> None:
 def test_dockerignore_keeps_secrets_and_the_venv_out() -> None:
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert ".env" in ignored and ".venv" in ignored and ".git" in ignored
+
+
+def test_the_socket_mode_compose_variant(services: dict) -> None:
+    override = yaml.safe_load((ROOT / "docker-compose.socket.yml").read_text(encoding="utf-8"))
+    bot = override["services"]["bot"]
+    assert set(override["services"]) <= set(services)  # an override of the main file
+    assert bot["command"] == ["mlready", "serve"]  # Socket Mode: no --http
+    port = bot["environment"]["MLREADY_HEALTH_PORT"]
+    assert f"127.0.0.1:{port}/readyz" in healthcheck_text(bot)
+    names = [name for name, *_ in env_example()]
+    assert "SLACK_APP_TOKEN" in names and "MLREADY_HEALTH_PORT" in names
