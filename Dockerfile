@@ -52,12 +52,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TOKENIZERS_PARALLELISM=false \
     MLREADY_INDEX_DIR=/app/index
 
-# 1. The dependencies as their own layer, read from pyproject.toml (no extras: no torch), so
-#    editing the code does not reinstall them.
-COPY pyproject.toml /tmp/src/
-RUN python -c "import tomllib; deps = tomllib.load(open('/tmp/src/pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write(chr(10).join(deps) + chr(10))" \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# 1. The dependencies as their own layer, exactly as locked (versions and hashes, no extras:
+#    no torch), so an image built later gets the same packages and editing the code does not
+#    reinstall them. Regenerate the lock after changing pyproject.toml's dependencies:
+#      pip-compile --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+#        --no-emit-find-links --output-file requirements/runtime.lock pyproject.toml
+COPY requirements/runtime.lock /tmp/runtime.lock
+RUN pip install --require-hashes --no-deps -r /tmp/runtime.lock \
+    && rm /tmp/runtime.lock
 
 # 2. mlready itself (the wheel includes the shipped knowledge); the sources are not kept.
 COPY README.md /tmp/src/

@@ -347,3 +347,26 @@ def test_the_socket_mode_compose_variant(services: dict) -> None:
     assert f"127.0.0.1:{port}/readyz" in healthcheck_text(bot)
     names = [name for name, *_ in env_example()]
     assert "SLACK_APP_TOKEN" in names and "MLREADY_HEALTH_PORT" in names
+
+
+def test_the_runtime_image_installs_exactly_the_lock() -> None:
+    """requirements/runtime.lock pins, with hashes, every dependency of the answer-only install
+    at a version pyproject.toml allows; the runtime stage installs it with --require-hashes."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    text = (ROOT / "requirements" / "runtime.lock").read_text(encoding="utf-8")
+    pins = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", text, re.MULTILINE))
+    entries = re.split(r"\n(?=[a-z0-9])", text.split("\n\n", 1)[-1] if "\n\n" in text else text)
+    assert all("--hash=sha256:" in e for e in entries if re.match(r"[a-z0-9]", e))
+    assert "file://" not in text and "--find-links" not in text and "--index-url" not in text
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for raw in project["dependencies"]:
+        requirement = Requirement(raw)
+        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
+        assert name in pins, f"{name} is not in the lock; regenerate it (see the Dockerfile)"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (name, pins[name])
+    assert "torch" not in pins and "sentence-transformers" not in pins
+    runtime = " ".join(rest for keyword, rest in stages()["runtime"] if keyword in ("COPY", "RUN"))
+    assert "requirements/runtime.lock" in runtime and "--require-hashes" in runtime
