@@ -1,5 +1,5 @@
 """The deployment files (Dockerfile, docker-compose.yml, .env.example) agree with each other,
-with the settings model and with the README. Static checks only: no Docker engine needed."""
+with the settings model and with the settings table in docs/operations.md. Static checks only: no Docker engine needed."""
 
 from __future__ import annotations
 
@@ -81,11 +81,11 @@ def env_example() -> list[tuple[str, bool, str, str]]:
     return entries
 
 
-def readme_settings_names() -> set[str]:
-    """Variable names in the first column of the table under the README's `### Settings`."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = re.search(r"^### Settings\n(.*?)(?=^#{1,3} )", text, re.S | re.M)
-    assert section, "README has no '### Settings' section"
+def documented_settings_names() -> set[str]:
+    """Variable names in the first column of the table under `## Settings` in docs/operations.md."""
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Settings\n(.*?)(?=^#{1,3} )", text, re.S | re.M)
+    assert section, "docs/operations.md has no '## Settings' section"
     names: set[str] = set()
     for row in section.group(1).splitlines():
         if row.startswith("|"):
@@ -259,13 +259,13 @@ def test_env_example_holds_placeholders_not_secrets() -> None:
     assert not re.search(r"xox[abpe]-\d", (ROOT / ".env.example").read_text(encoding="utf-8"))
 
 
-# --- README --------------------------------------------------------------------------------
+# --- docs --------------------------------------------------------------------------------
 
 
-def test_readme_settings_table_lists_every_setting() -> None:
-    table = readme_settings_names()
+def test_the_settings_table_lists_every_setting() -> None:
+    table = documented_settings_names()
     missing = [n for n in settings_env_names() if n not in table]
-    assert not missing, f"missing from the README settings table: {missing}"
+    assert not missing, f"missing from the settings table in docs/operations.md: {missing}"
 
 
 # --- Dockerfile ----------------------------------------------------------------------------
