@@ -151,3 +151,17 @@ def view_block_action(action: dict, *, team_id: str, user_id: str, view: dict) -
     return _action_payload(
         action, team_id, user_id, container={"type": "view", "view_id": view["id"]}, view=view
     )
+
+
+def view_submission(view: dict, values: dict[str, dict], *, team_id: str, user_id: str) -> tuple[str, str]:
+    """A modal's Submit. `values` is Slack's `view.state.values`: block id → action id → the
+    element's state, e.g. {"deadline": {"value": {"type": "datepicker", "selected_date": "2026-12-31"}}}."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "team_id": team_id},
+        "api_app_id": APP_ID,
+        "trigger_id": f"trigger.{next(_counter)}",
+        "view": {**view, "state": {"values": values}},
+    }
+    return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"

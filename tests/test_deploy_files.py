@@ -1,5 +1,6 @@
 """The deployment files (Dockerfile, docker-compose.yml, .env.example) agree with each other,
-with the settings model and with the settings table in docs/operations.md. Static checks only: no Docker engine needed."""
+with the settings model and with the settings table in docs/operations.md. Static checks
+only: no Docker engine needed."""
 
 from __future__ import annotations
 
