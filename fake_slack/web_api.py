@@ -268,6 +268,12 @@ class LocalSlackAPI:
                 "authed_user": {"id": "UINSTALLER"},
                 "is_enterprise_install": False,
             }
+        if method == "users.getPresence":  # a user's "presence" field, else active
+            user = self.users.get(params.get("user", ""), {})
+            return {"ok": True, "presence": user.get("presence", "active")}
+        if method == "dnd.info":  # a user's "dnd" field, e.g. {"snooze_enabled": True}
+            user = self.users.get(params.get("user", ""), {})
+            return {"ok": True, "dnd_enabled": False, "snooze_enabled": False, **user.get("dnd", {})}
         if method == "apps.connections.open":
             if not self.socket_url:
                 return {"ok": False, "error": "socket_mode_not_enabled"}

@@ -209,9 +209,13 @@ class FakeMessenger:
         self.sent: list = []  # bot.reminders.delivery.Reminder
         self.fail = 0
         self.timezones = timezones or {}
+        self.away: set[str] = set()
 
     def user_timezone(self, team_id: str, user_id: str) -> str | None:
         return self.timezones.get(user_id)
+
+    def is_away(self, team_id: str, user_id: str) -> bool:
+        return user_id in self.away
 
     def send(self, reminder) -> tuple[str, str]:
         if self.fail:

@@ -36,6 +36,8 @@ from bot.reminders.schedule import as_utc, check_timezone, due_period, schedule_
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# A DM to someone away waits this long, without counting as a failed attempt.
+AWAY_WAIT = timedelta(hours=1)
 MAX_ATTEMPTS = 8
 UNIQUE_KEY = ["project_id", "rule", "period", "destination"]
 DEFAULT_GRACE = timedelta(days=7)
@@ -69,6 +71,10 @@ class Reminder:
 class Messenger(Protocol):
     def user_timezone(self, team_id: str, user_id: str) -> str | None: ...
 
+    def is_away(self, team_id: str, user_id: str) -> bool:
+        """Whether the person is away or has paused notifications (Slack's presence, a snooze)."""
+        ...
+
     def send(self, reminder: Reminder) -> tuple[str, str]:
         """Post the reminder; return Slack's (channel, ts). Raise when Slack did not accept it."""
         ...
@@ -81,7 +87,7 @@ class Outcome:
     destination: str
     period: str
     rules: tuple[str, ...]
-    status: str  # sent, failed, retry, cancelled, would-send
+    status: str  # sent, failed, retry, cancelled, away (waits for the person), would-send
     detail: str = ""
 
 
@@ -296,6 +302,28 @@ class ReminderRun:
                     status = "retry"
             return status
 
+    def _away(self, reminder: Reminder) -> bool:
+        """Nudging someone who is away or in do-not-disturb is noise; a check that fails is
+        treated as present, so the reminder still goes out."""
+        assert self.messenger is not None
+        try:
+            return self.messenger.is_away(reminder.team_id, reminder.target)
+        except Exception as exc:
+            log.info("presence of %s unknown, sending: %s", reminder.target, exc)
+            return False
+
+    def _wait(self, ids: list[int], token: str, until: datetime) -> None:
+        with self.db.session() as session:
+            session.execute(
+                update(ReminderDelivery)
+                .where(
+                    ReminderDelivery.id.in_(ids),
+                    ReminderDelivery.status == "sending",
+                    ReminderDelivery.claimed_by == token,
+                )
+                .values(status="pending", claimed_by="", claimed_until=None, next_attempt_at=until)
+            )
+
     def send_due(self, now: datetime, project_id: int | None = None) -> list[Outcome]:
         if self.messenger is None:
             raise RuntimeError("sending reminders needs a Slack client")
@@ -310,6 +338,20 @@ class ReminderRun:
             reminder, cancelled = self._prepare(group, now)
             outcomes += cancelled
             if reminder is None:
+                continue
+            if reminder.destination != "channel" and self._away(reminder):
+                self._wait(group, token, now + AWAY_WAIT)
+                outcomes.append(
+                    Outcome(
+                        reminder.project_name,
+                        reminder.channel_id,
+                        reminder.destination,
+                        reminder.period,
+                        tuple(reminder.rules),
+                        "away",
+                        f"asked again at {now + AWAY_WAIT:%H:%M} UTC",
+                    )
+                )
                 continue
             try:
                 sent, error = self.messenger.send(reminder), ""

@@ -44,6 +44,13 @@ class SlackMessenger:
     def user_timezone(self, team_id: str, user_id: str) -> str | None:
         return (self.client_for(team_id).users_info(user=user_id).get("user") or {}).get("tz")
 
+    def is_away(self, team_id: str, user_id: str) -> bool:
+        client = self.client_for(team_id)
+        if client.users_getPresence(user=user_id).get("presence") == "away":
+            return True
+        dnd = client.dnd_info(user=user_id)
+        return bool(dnd.get("snooze_enabled")) or bool(dnd.get("dnd_enabled") and _in_dnd_window(dnd))
+
     def send(self, reminder: Reminder) -> tuple[str, str]:
         with self.db.session() as session:
             project = session.get(Project, reminder.project_id)
@@ -70,6 +77,13 @@ class SlackMessenger:
             channel=reminder.target, text=text, blocks=ui.to_dicts(ui.fit(blocks))
         )
         return str(sent["channel"]), str(sent["ts"])
+
+
+def _in_dnd_window(dnd: dict) -> bool:
+    """Inside the person's scheduled do-not-disturb hours right now."""
+    now = utcnow().timestamp()
+    start, end = dnd.get("next_dnd_start_ts") or 0, dnd.get("next_dnd_end_ts") or 0
+    return bool(start and end and start <= now < end)
 
 
 class ReminderScheduler:

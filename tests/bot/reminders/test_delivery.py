@@ -266,3 +266,22 @@ def test_overdue_assigned_items_go_to_each_assignee_once(db: Database) -> None:
         record_response(s, s.get(Project, project_id), CHECKLIST, "objectives.scope", "n-a", "UA")
     run.run(at(14, 9, 31))
     assert [r.destination for r in messenger.sent[2:]] == ["assignee:UB"]
+
+
+def test_a_dm_to_someone_away_waits_instead_of_counting_as_ignored(db: Database) -> None:
+    make_project(db)
+    messenger = FakeMessenger()
+    messenger.away = {"UOWNER"}
+    run = ReminderRun(db, CHECKLIST, messenger)
+    outcomes = run.run(at(7, 9, 31))
+    assert {(o.destination, o.status) for o in outcomes} == {("channel", "sent"), ("owner:UOWNER", "away")}
+    with db.session() as s:
+        waiting = s.scalars(
+            select(ReminderDelivery).where(ReminderDelivery.destination == "owner:UOWNER")
+        ).one()
+        assert (waiting.status, waiting.attempts) == ("pending", 0)  # not a failure
+    assert run.run(at(7, 10, 0)) == []  # asked again after an hour, not before
+    messenger.away.clear()
+    later = run.run(at(7, 10, 32))
+    assert [(o.destination, o.status) for o in later] == [("owner:UOWNER", "sent")]
+    assert messenger.by_destination()["owner:UOWNER"] == [[KPI_MISSING]]
