@@ -31,6 +31,7 @@ BOT_SCOPES = [
     "im:write",
     "users:read",
     "files:write",
+    "dnd:read",  # reminders wait for people in do-not-disturb
 ]
 STATE_EXPIRY_SECONDS = 600
 
