@@ -19,7 +19,7 @@ from indexer.chunking import chunk_document
 from indexer.embedding import Embedder
 from indexer.errors import IndexInvalidError
 from indexer.knowledge import load_documents, shipped_knowledge_dir
-from indexer.query_encoder import ONNX_FILE, OnnxQueryEncoder, answering_embedder
+from indexer.query_encoder import ONNX_FILE, WEIGHTS_FILE, OnnxQueryEncoder, answering_embedder
 from indexer.retriever import Retriever
 from indexer.store import load_index
 from tests.conftest import clean_env
@@ -86,6 +86,12 @@ def test_a_missing_or_damaged_encoder_is_explained(
     copy.mkdir()
     for item in folder.iterdir():
         (copy / item.name).write_bytes(item.read_bytes())
+    assert OnnxQueryEncoder(copy).dimension == 384  # the graph and its weights file, copied
+    weights = (copy / WEIGHTS_FILE).read_bytes()
+    (copy / WEIGHTS_FILE).write_bytes(weights[:-4] + b"\0\0\0\0")  # one weight changed
+    with pytest.raises(IndexInvalidError, match=r"damaged; rebuild it with `mlready index --full`"):
+        OnnxQueryEncoder(copy)
+    (copy / WEIGHTS_FILE).write_bytes(weights)
     (copy / ONNX_FILE).write_bytes(b"not a model")
     with pytest.raises(IndexInvalidError, match=r"damaged; rebuild it with `mlready index --full`"):
         OnnxQueryEncoder(copy)
