@@ -53,7 +53,9 @@ class Searcher:
 
     def __init__(self, stored: StoredIndex) -> None:
         self.stored = stored
-        self._bm25 = bm25s.BM25()
+        # bm25s's own numpy backend builds the same matrix as its scipy one; the answer-only
+        # install then needs no scipy (about 140 MB).
+        self._bm25 = bm25s.BM25(csc_backend="numpy")
         self._bm25.index(tokenize([c.text for c in stored.chunks]), show_progress=False)
         self._max_rrf = 2.0 / (RRF_K + 1)
         self._units_of: dict[str, list[int]] = {}
