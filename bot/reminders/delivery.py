@@ -67,6 +67,17 @@ class Reminder:
     def rules(self) -> list[str]:
         return [f.rule for f in self.findings]
 
+    def outcome(self, status: str, detail: str = "") -> Outcome:
+        return Outcome(
+            self.project_name,
+            self.channel_id,
+            self.destination,
+            self.period,
+            tuple(self.rules),
+            status,
+            detail,
+        )
+
 
 class Messenger(Protocol):
     def user_timezone(self, team_id: str, user_id: str) -> str | None: ...
@@ -341,17 +352,7 @@ class ReminderRun:
                 continue
             if reminder.destination != "channel" and self._away(reminder):
                 self._wait(group, token, now + AWAY_WAIT)
-                outcomes.append(
-                    Outcome(
-                        reminder.project_name,
-                        reminder.channel_id,
-                        reminder.destination,
-                        reminder.period,
-                        tuple(reminder.rules),
-                        "away",
-                        f"asked again at {now + AWAY_WAIT:%H:%M} UTC",
-                    )
-                )
+                outcomes.append(reminder.outcome("away", f"asked again at {now + AWAY_WAIT:%H:%M} UTC"))
                 continue
             try:
                 sent, error = self.messenger.send(reminder), ""
@@ -366,17 +367,7 @@ class ReminderRun:
                 )
             status = self._record(group, token, now, sent, error)
             metrics.REMINDERS.labels(status).inc()
-            outcomes.append(
-                Outcome(
-                    reminder.project_name,
-                    reminder.channel_id,
-                    reminder.destination,
-                    reminder.period,
-                    tuple(reminder.rules),
-                    status,
-                    error,
-                )
-            )
+            outcomes.append(reminder.outcome(status, error))
         return outcomes
 
     def dry_run(self, now: datetime) -> list[Outcome]:

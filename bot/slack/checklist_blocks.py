@@ -183,37 +183,38 @@ def kpi_modal(project: Project, channel_id: str, message_ts: str) -> View:
 def evidence_modal(
     project: Project, item: ChecklistItem, evidence: ItemEvidence | None, channel_id: str, message_ts: str
 ) -> View:
-    return View(
-        type="modal",
-        callback_id=ids.EVIDENCE_MODAL,
-        title="Note and link",
-        submit="Save",
-        close="Cancel",
-        private_metadata=_item_modal(project, item, channel_id, message_ts),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=f"*{escape(item.question)}*")),
+    note = PlainTextInputElement(
+        action_id="value",
+        multiline=True,
+        max_length=MAX_NOTE,
+        initial_value=evidence.note if evidence and evidence.note else None,
+    )
+    url = PlainTextInputElement(
+        action_id="value",
+        placeholder="https://",
+        initial_value=evidence.url if evidence and evidence.url else None,
+    )
+    return _item_modal(
+        ids.EVIDENCE_MODAL,
+        "Note and link",
+        project,
+        item,
+        channel_id,
+        message_ts,
+        [
             InputBlock(
                 block_id="note",
                 label="Note",
                 optional=True,
                 hint="What backs the answer up, e.g. where it was decided. Up to 1,000 characters.",
-                element=PlainTextInputElement(
-                    action_id="value",
-                    multiline=True,
-                    max_length=MAX_NOTE,
-                    initial_value=evidence.note if evidence and evidence.note else None,
-                ),
+                element=note,
             ),
             InputBlock(
                 block_id="url",
                 label="Link",
                 optional=True,
                 hint="A web link (https://…) to the document or ticket. Leave both empty to remove.",
-                element=PlainTextInputElement(
-                    action_id="value",
-                    placeholder="https://",
-                    initial_value=evidence.url if evidence and evidence.url else None,
-                ),
+                element=url,
             ),
         ],
     )
@@ -222,15 +223,15 @@ def evidence_modal(
 def assign_modal(
     project: Project, item: ChecklistItem, assignment: ItemAssignment | None, channel_id: str, message_ts: str
 ) -> View:
-    return View(
-        type="modal",
-        callback_id=ids.ASSIGN_MODAL,
-        title="Assign the item",
-        submit="Save",
-        close="Cancel",
-        private_metadata=_item_modal(project, item, channel_id, message_ts),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=f"*{escape(item.question)}*")),
+    due = assignment.due_on.isoformat() if assignment and assignment.due_on else None
+    return _item_modal(
+        ids.ASSIGN_MODAL,
+        "Assign the item",
+        project,
+        item,
+        channel_id,
+        message_ts,
+        [
             InputBlock(
                 block_id="assignee",
                 label="Who closes it",
@@ -244,19 +245,34 @@ def assign_modal(
                 block_id="due",
                 label="Due date",
                 optional=True,
-                element=DatePickerElement(
-                    action_id="value",
-                    initial_date=assignment.due_on.isoformat() if assignment and assignment.due_on else None,
-                ),
+                element=DatePickerElement(action_id="value", initial_date=due),
             ),
         ],
     )
 
 
-def _item_modal(project: Project, item: ChecklistItem, channel_id: str, message_ts: str) -> str:
-    return av.ItemModal(
-        project=project.id, item=item.id, channel=channel_id or None, ts=message_ts or None
-    ).value()
+def _item_modal(
+    callback_id: str,
+    title: str,
+    project: Project,
+    item: ChecklistItem,
+    channel_id: str,
+    message_ts: str,
+    inputs: list[Block],
+) -> View:
+    """A modal about one checklist item: its question, then the inputs; the metadata names the
+    item and the checklist message to re-render after saving."""
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=title,
+        submit="Save",
+        close="Cancel",
+        private_metadata=av.ItemModal(
+            project=project.id, item=item.id, channel=channel_id or None, ts=message_ts or None
+        ).value(),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=f"*{escape(item.question)}*")), *inputs],
+    )
 
 
 def assigned_dm_text(project: Project, item: ChecklistItem, assignment: ItemAssignment) -> str:

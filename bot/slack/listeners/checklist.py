@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot import projects
+from bot.checklist import Checklist
 from bot.db.models import ItemAssignment, ItemEvidence, Project
 from bot.evidence import assign, parse_assignment, parse_evidence, set_evidence
 from bot.readiness import ResponseError, add_kpi, parse_kpi, record_response
@@ -234,71 +236,64 @@ def _open_item_modal(
     client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
 
 
-def on_evidence_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
+def _submit_item_modal(
+    services: Services,
+    ack: Ack,
+    body: dict,
+    view: dict,
+    first_field: str,
+    parsed: object | None,
+    errors: dict[str, str],
+    save: Callable[[Session, Project, Checklist, av.ItemModal], None],
+) -> None:
+    """The note / link and Assign modals: check where they came from, save, re-render the
+    checklist message, then ack; every refusal is shown in the modal."""
     meta = av.ItemModal.parse(view.get("private_metadata"))
-    evidence, errors = parse_evidence({key: modal_field(view, key) for key in ("note", "url")})
-    if evidence is None or meta is None:
-        ack(response_action="errors", errors=errors or {"note": UNKNOWN_PROJECT})
+    if parsed is None or meta is None:
+        ack(response_action="errors", errors=errors or {first_field: UNKNOWN_PROJECT})
         return
     try:
         with services.db.session() as session:
             project, problem = active_project(session, body, meta)
             if project is None:
-                ack(response_action="errors", errors={"note": problem or UNKNOWN_PROJECT})
+                ack(response_action="errors", errors={first_field: problem or UNKNOWN_PROJECT})
                 return
-            checklist = services.templates.checklist_for(session, project)
-            set_evidence(session, project, checklist, meta.item, evidence, user_of(body))
-            queue_render(
-                services,
-                session,
-                project.team_id,
-                project.id,
-                meta.channel or "",
-                meta.ts or "",
-                meta.item.split(".")[0],
-            )
+            save(session, project, services.templates.checklist_for(session, project), meta)
+            channel, ts, category = meta.channel or "", meta.ts or "", meta.item.split(".")[0]
+            queue_render(services, session, project.team_id, project.id, channel, ts, category)
     except ResponseError as exc:
-        ack(response_action="errors", errors={"note": str(exc)})
+        ack(response_action="errors", errors={first_field: str(exc)})
         return
     ack()
+
+
+def on_evidence_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    evidence, errors = parse_evidence({key: modal_field(view, key) for key in ("note", "url")})
+
+    def save(session: Session, project: Project, checklist: Checklist, meta: av.ItemModal) -> None:
+        assert evidence is not None
+        set_evidence(session, project, checklist, meta.item, evidence, user_of(body))
+
+    _submit_item_modal(services, ack, body, view, "note", evidence, errors, save)
 
 
 def on_assign_submit(services: Services, ack: Ack, body: dict, view: dict) -> None:
-    meta = av.ItemModal.parse(view.get("private_metadata"))
     assignment, errors = parse_assignment(
         {key: modal_field(view, key) for key in ("assignee", "due")}, date.today()
     )
-    if assignment is None or meta is None:
-        ack(response_action="errors", errors=errors or {"assignee": UNKNOWN_PROJECT})
-        return
-    try:
-        with services.db.session() as session:
-            project, problem = active_project(session, body, meta)
-            if project is None:
-                ack(response_action="errors", errors={"assignee": problem or UNKNOWN_PROJECT})
-                return
-            checklist = services.templates.checklist_for(session, project)
-            row, new_person = assign(session, project, checklist, meta.item, assignment, user_of(body))
-            if row is not None and new_person:
-                services.outbox.add(
-                    session,
-                    checklist_jobs.ASSIGNED,
-                    project.team_id,
-                    {"project": project.id, "item": meta.item, "assignee": row.assignee_id},
-                )
-            queue_render(
-                services,
+
+    def save(session: Session, project: Project, checklist: Checklist, meta: av.ItemModal) -> None:
+        assert assignment is not None
+        row, new_person = assign(session, project, checklist, meta.item, assignment, user_of(body))
+        if row is not None and new_person:  # told once, by a job stored with the assignment
+            services.outbox.add(
                 session,
+                checklist_jobs.ASSIGNED,
                 project.team_id,
-                project.id,
-                meta.channel or "",
-                meta.ts or "",
-                meta.item.split(".")[0],
+                {"project": project.id, "item": meta.item, "assignee": row.assignee_id},
             )
-    except ResponseError as exc:
-        ack(response_action="errors", errors={"assignee": str(exc)})
-        return
-    ack()
+
+    _submit_item_modal(services, ack, body, view, "assignee", assignment, errors, save)
 
 
 def register(app: App, services: Services) -> None:
