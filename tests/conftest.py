@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import textwrap
 import threading
@@ -97,22 +98,56 @@ def _pg_available() -> bool:
     return True
 
 
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A database of each kind at the head migration, made once: tests start from copies, which
+    saves running the migrations again in each of them (`mlready db upgrade` then finds nothing
+    to do; tests of the migrations themselves go down and up from there)."""
+    import uuid
+
+    from bot.db.migrate import open_database
+
+    sqlite = tmp_path_factory.mktemp("migrated") / "mlready.db"
+    open_database(f"sqlite:///{sqlite}").dispose()
+    made = {"sqlite": str(sqlite)}
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    if _pg_available():
+        import psycopg
+
+        name = f"mlready_template_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        open_database(f"postgresql://postgres@127.0.0.1:5432/{name}").dispose()
+        made["postgresql"] = name
+    yield made
+    if "postgresql" in made:
+        import psycopg
+
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)')
+
+
+def sqlite_copy(migrated: dict[str, str], path: Path) -> str:
+    shutil.copyfile(migrated["sqlite"], path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path):
-    """A fresh, empty database on SQLite and on PostgreSQL."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, migrated: dict[str, str]):
+    """A database of its own on SQLite and on PostgreSQL, migrated and holding no rows."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'mlready.db'}"
+        yield sqlite_copy(migrated, tmp_path / "mlready.db")
         return
     import uuid
 
     import psycopg
 
-    if not _pg_available():
+    if "postgresql" not in migrated:
         pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432; start it (see README)")
     name = f"mlready_test_{uuid.uuid4().hex[:12]}"
     admin = "postgresql://postgres@127.0.0.1:5432/test"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated["postgresql"]}"')
     yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -128,14 +163,15 @@ def slack():
 
 
 @pytest.fixture
-def start_app(tmp_path: Path, shipped_index: Path, engine, slack):
+def start_app(tmp_path: Path, shipped_index: Path, engine, slack, migrated: dict[str, str]):
     """Start the app in HTTP mode on a fresh SQLite file with settings overrides; stopped after the test."""
     from tests.slack_harness import RunningApp
 
     started: list[RunningApp] = []
 
     def start(**overrides) -> RunningApp:
-        overrides.setdefault("database_url", f"sqlite:///{tmp_path / 'app.db'}")
+        if "database_url" not in overrides:
+            overrides["database_url"] = sqlite_copy(migrated, tmp_path / "app.db")
         app = RunningApp(Settings(index_dir=shipped_index, **overrides), lambda: engine, slack)
         started.append(app)
         return app
@@ -188,8 +224,8 @@ def run_cli(
 
 
 @pytest.fixture
-def settings(tmp_path: Path, shipped_index: Path) -> Settings:
-    return Settings(index_dir=shipped_index, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+def settings(tmp_path: Path, shipped_index: Path, migrated: dict[str, str]) -> Settings:
+    return Settings(index_dir=shipped_index, database_url=sqlite_copy(migrated, tmp_path / "bot.db"))
 
 
 @pytest.fixture

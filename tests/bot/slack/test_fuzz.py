@@ -650,7 +650,7 @@ def test_unknown_modal(fuzz: Fuzz) -> None:
     assert exchange(fuzz, lambda app: app.post(*body), lambda _: True).status == 404
 
 
-@settings(FAST, max_examples=80)
+@settings(FAST, max_examples=50)
 @example(action_id=ids.CHECKLIST_WHY, value=encode(p=HUGE), user=OWNER)
 @example(action_id=ids.SIGNOFF_APPROVE, value=encode(s=HUGE), user=STAKEHOLDER)
 @example(action_id=ids.FEEDBACK_HELPFUL, value=str(HUGE), user=OWNER)

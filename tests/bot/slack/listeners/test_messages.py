@@ -95,12 +95,12 @@ def test_ack_is_fast_while_answers_are_slow(
     settings: Settings, engine: AnswerEngine, slack: LocalSlackAPI
 ) -> None:
     app = RunningApp(
-        settings.model_copy(update={"answer_workers": 1}), lambda: SlowEngine(engine, 2.0), slack
+        settings.model_copy(update={"answer_workers": 1}), lambda: SlowEngine(engine, 1.0), slack
     )  # type: ignore[return-value]
     try:
         replies = [app.command(f"ask {KPI_Q}", response_name=f"s{i}") for i in range(4)]
         assert all(r.status == 200 for r in replies)
-        assert max(r.seconds for r in replies) < 3.0  # all queued behind one slow worker
+        assert max(r.seconds for r in replies) < 1.0  # acked before even one answer is ready
         assert slack.calls_to("response_url") == []  # nothing answered yet: acked first
         assert len(slack.wait_for("response_url", 4, timeout=60)) == 4
     finally:
