@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.checklist import Checklist, ChecklistItem
 from bot.db.models import ItemAssignment, ItemChange, ItemEvidence, Project, utcnow
 from bot.readiness import ProjectState, ResponseError
-from bot.text import escape_mrkdwn, is_user_id, unsafe_character
+from bot.text import checked_text, escape_mrkdwn, is_user_id, unsafe_character
 
 MAX_NOTE = 1000
 MAX_URL = 2000
@@ -35,10 +35,7 @@ class EvidenceInput(BaseModel):
     @field_validator("note")
     @classmethod
     def _safe_note(cls, value: str) -> str:
-        problem = unsafe_character(value, allow_line_breaks=True)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked_text(value, allow_line_breaks=True)
 
     @field_validator("url")
     @classmethod

@@ -31,9 +31,8 @@ def _iso(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
-def report_data(session: Session, project: Project, checklists: Checklist | ChecklistSource) -> dict:
-    state = project_state(session, project, checklists)
-    checklist = state.checklist
+def report_data(session: Session, state: ProjectState) -> dict:
+    project, checklist = state.project, state.checklist
     history = session.scalars(
         select(ResponseHistory).where(ResponseHistory.project_id == project.id).order_by(ResponseHistory.id)
     )
@@ -239,15 +238,13 @@ def to_markdown(data: dict, checklist: Checklist) -> str:
 
 
 def render(session: Session, project: Project, checklists: Checklist | ChecklistSource, fmt: str) -> str:
-    data = report_data(session, project, checklists)
+    state = project_state(session, project, checklists)
+    data = report_data(session, state)
     if fmt == "json":
         return to_json(data)
     if fmt == "csv":
         return to_csv(data)
-    checklist = (
-        checklists if isinstance(checklists, Checklist) else checklists.checklist_for(session, project)
-    )
-    return to_markdown(data, checklist)
+    return to_markdown(data, state.checklist)
 
 
 __all__ = ["ProjectState", "render", "report_data"]

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from bot.checklist import Checklist, ChecklistItem, Readiness, ResponseValue, score
 from bot.db.models import (
     ChecklistResponse,
-    ChecklistTemplate,
     ItemAssignment,
     ItemEvidence,
     Kpi,
@@ -28,7 +27,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.db.session import dialect_insert
-from bot.text import escape_mrkdwn, is_user_id, unsafe_character
+from bot.text import checked_text, escape_mrkdwn, is_user_id
 
 
 def band(overall: float) -> str:
@@ -118,10 +117,7 @@ class KpiInput(BaseModel):
     @field_validator("metric", "unit")
     @classmethod
     def _safe_characters(cls, value: str) -> str:
-        problem = unsafe_character(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked_text(value)
 
     @field_validator("owner_id")
     @classmethod
@@ -219,6 +215,8 @@ def signoff_state(project: Project, signoff: Signoff | None) -> str:
 class ChecklistSource(Protocol):
     """Where a project's checklist version comes from (bot.templates.TemplateCatalog)."""
 
+    def template_for(self, session: Session, project: Project) -> tuple[str, Checklist]: ...
+
     def checklist_for(self, session: Session, project: Project) -> Checklist: ...
 
 
@@ -261,8 +259,10 @@ class ProjectState:
 def project_state(
     session: Session, project: Project, checklists: Checklist | ChecklistSource
 ) -> ProjectState:
-    checklist = (
-        checklists if isinstance(checklists, Checklist) else checklists.checklist_for(session, project)
+    template, checklist = (
+        ("default", checklists)
+        if isinstance(checklists, Checklist)
+        else checklists.template_for(session, project)
     )
     current = {item.id for item in checklist.items()}  # responses to retired items stay in the tables only
     responses = {
@@ -288,7 +288,6 @@ def project_state(
                 values[item.id] = ResponseValue.no
             elif state == "stale":
                 values[item.id] = ResponseValue.partial
-    template = session.get(ChecklistTemplate, project.template_id) if project.template_id else None
     evidence = {
         e.item_id: e
         for e in session.scalars(select(ItemEvidence).where(ItemEvidence.project_id == project.id))
@@ -306,7 +305,7 @@ def project_state(
         latest,
         state,
         score(checklist, values),
-        template.name if template is not None else "default",
+        template,
         evidence,
         assignments,
     )

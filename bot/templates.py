@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -62,7 +63,7 @@ class Template:
     source: str  # shipped, directory, import
     checklist: Checklist
 
-    @property
+    @cached_property
     def digest(self) -> str:
         return checklist_digest(self.checklist)
 
@@ -189,7 +190,7 @@ class TemplateCatalog:
             if template.name in self.builtin:
                 raise KnowledgeError(path, "name", f"template '{template.name}' is defined twice")
             self.builtin[template.name] = template
-        self._frozen: dict[int, Checklist] = {}
+        self._frozen: dict[int, tuple[str, Checklist]] = {}  # template row id -> name, checklist
         self._lock = threading.Lock()
 
     # what a workspace can pick
@@ -247,11 +248,11 @@ class TemplateCatalog:
             return session.scalars(query).one()
         return row
 
-    def checklist_for(self, session: Session, project: Project) -> Checklist:
-        """The checklist version the project runs on; projects made before templates existed
-        follow the default as loaded."""
+    def template_for(self, session: Session, project: Project) -> tuple[str, Checklist]:
+        """The template name and the checklist version the project runs on, read once per
+        version; projects made before templates existed follow the default as loaded."""
         if project.template_id is None:
-            return self.default
+            return DEFAULT, self.default
         with self._lock:
             cached = self._frozen.get(project.template_id)
         if cached is not None:
@@ -261,11 +262,14 @@ class TemplateCatalog:
             log.error(
                 "project %s names missing template %s; using the default", project.id, project.template_id
             )
-            return self.default
-        checklist = Checklist.model_validate(row.checklist)
+            return DEFAULT, self.default
+        frozen = (row.name, Checklist.model_validate(row.checklist))
         with self._lock:
-            self._frozen[project.template_id] = checklist
-        return checklist
+            self._frozen[project.template_id] = frozen
+        return frozen
+
+    def checklist_for(self, session: Session, project: Project) -> Checklist:
+        return self.template_for(session, project)[1]
 
     def template_of(self, session: Session, project: Project) -> ChecklistTemplate | None:
         return session.get(ChecklistTemplate, project.template_id) if project.template_id else None

@@ -42,6 +42,14 @@ def unsafe_character(text: str, allow_line_breaks: bool = False) -> str | None:
     return None
 
 
+def checked_text(text: str, allow_line_breaks: bool = False) -> str:
+    """`text` unchanged, or ValueError saying what to remove: for pydantic field validators."""
+    problem = unsafe_character(text, allow_line_breaks)
+    if problem:
+        raise ValueError(problem)
+    return text
+
+
 def without_unsafe_characters(text: str) -> str:
     """`text` with the characters `unsafe_character` refuses removed; line breaks and tabs stay."""
     return "".join(ch for ch in text if unsafe_character(ch, allow_line_breaks=True) is None)

@@ -99,7 +99,7 @@ class Console:
         self._responses = itertools.count(1)
         self._seen = 0
         self._ts = itertools.count(int(time.time()))
-        self._uploads: dict[str, str] = {}  # file id -> file name
+        self._uploads: dict[str, str] = {}  # file id -> its content, until the upload completes
 
     def close(self) -> None:
         self.services.jobs.shutdown()
@@ -338,8 +338,6 @@ class Console:
                 title = (view.get("title") or {}).get("text", "")
                 self._render(f"mlready (window: {title})", view, self.api.response_url("view"), view)
                 self._open_form(view)
-        elif call.method == "files.getUploadURLExternal":
-            pass  # the file id comes back in the next call's reply; its name is matched on upload
         elif call.method == "file_upload":
             self._uploads[p["file_id"]] = p["content"]
         elif call.method == "files.completeUploadExternal":

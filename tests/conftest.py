@@ -88,11 +88,14 @@ def engine(shipped_index: Path):
     return open_engine(Settings(index_dir=shipped_index))
 
 
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth; each test gets its own database
+
+
 def _pg_available() -> bool:
     import psycopg
 
     try:
-        psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3).close()
+        psycopg.connect(PG_ADMIN, connect_timeout=3).close()
     except psycopg.OperationalError:
         return False
     return True
@@ -110,12 +113,11 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     sqlite = tmp_path_factory.mktemp("migrated") / "mlready.db"
     open_database(f"sqlite:///{sqlite}").dispose()
     made = {"sqlite": str(sqlite)}
-    admin = "postgresql://postgres@127.0.0.1:5432/test"
     if _pg_available():
         import psycopg
 
         name = f"mlready_template_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         open_database(f"postgresql://postgres@127.0.0.1:5432/{name}").dispose()
         made["postgresql"] = name
@@ -123,7 +125,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     if "postgresql" in made:
         import psycopg
 
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)')
 
 
@@ -145,11 +147,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, migrated: dict[
     if "postgresql" not in migrated:
         pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432; start it (see README)")
     name = f"mlready_test_{uuid.uuid4().hex[:12]}"
-    admin = "postgresql://postgres@127.0.0.1:5432/test"
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated["postgresql"]}"')
     yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -11,7 +11,6 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
 import uvicorn
 import yaml
@@ -187,6 +186,9 @@ def ack_json(reply) -> dict:
 
 
 def view_submission(view: dict, values: dict, user: str = "U1") -> tuple[str, str]:
+    """Submit `view` with `values` (block id → what was typed or picked), each in the element
+    state Slack sends for that block's input."""
+
     def element(block: str, value: str) -> dict:
         if block in ("deadline", "due"):
             return {"type": "datepicker", "selected_date": value}
@@ -194,16 +196,8 @@ def view_submission(view: dict, values: dict, user: str = "U1") -> tuple[str, st
             return {"type": "users_select", "selected_user": value}
         return {"type": "plain_text_input", "value": value}
 
-    state = {"values": {block: {"value": element(block, v)} for block, v in values.items()}}
-    payload = {
-        "type": "view_submission",
-        "team": {"id": TEAM},
-        "user": {"id": user},
-        "api_app_id": payloads.APP_ID,
-        "trigger_id": "t.1",
-        "view": {**view, "id": "V1", "state": state},
-    }
-    return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+    state = {block: {"value": element(block, v)} for block, v in values.items()}
+    return payloads.view_submission({**view, "id": "V1"}, state, team_id=TEAM, user_id=user)
 
 
 def create_project(running: RunningApp, name: str = "Churn model", channel: str = "C1") -> None:
@@ -211,9 +205,11 @@ def create_project(running: RunningApp, name: str = "Churn model", channel: str 
     assert body["response_type"] == "in_channel" and name in body["text"]
 
 
-def post_checklist(running: RunningApp, slack: LocalSlackAPI, text: str = "checklist") -> dict:
+def post_checklist(
+    running: RunningApp, slack: LocalSlackAPI, text: str = "checklist", channel: str = "C1"
+) -> dict:
     before = len(slack.calls_to("chat.postMessage"))
-    running.command(text)
+    running.command(text, channel=channel)
     return slack.wait_for("chat.postMessage", before + 1)[-1].params
 
 

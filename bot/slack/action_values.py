@@ -49,19 +49,19 @@ class KpiOpen(ProjectRef):
     from_checklist: bool = Field(default=False, alias="m")  # re-render that checklist after saving
 
 
-class KpiModal(ProjectRef):
-    """The KPI modal's private metadata: the checklist message to re-render, if any."""
+class MessageRef(ActionValue):
+    """A modal's checklist message to re-render after saving, if any."""
 
     channel: str | None = Field(default=None, alias="c", max_length=32)
     ts: str | None = Field(default=None, alias="t", max_length=32)
 
 
-class ItemModal(ChecklistItemRef):
-    """The evidence and assignment modals' private metadata: the item, and the checklist
-    message to re-render after saving."""
+class KpiModal(ProjectRef, MessageRef):
+    """The KPI modal's private metadata."""
 
-    channel: str | None = Field(default=None, alias="c", max_length=32)
-    ts: str | None = Field(default=None, alias="t", max_length=32)
+
+class ItemModal(ChecklistItemRef, MessageRef):
+    """The note / link and Assign modals' private metadata: the item and its message."""
 
 
 class Snooze(ProjectRef):

@@ -165,7 +165,7 @@ def test_templates_create_and_upgrade(
     bad = ack_json(running.command("project create Other --template nope", channel="C2"))
     assert "no checklist template `nope`" in bad["text"] and "acme" in bad["text"]
     ack_json(running.command("project create Pager --template acme", channel="C3"))
-    message = post_checklist_in(running, slack, "C3", "checklist monitoring")
+    message = post_checklist(running, slack, "checklist monitoring", channel="C3")
     assert "Is the model on the team's pager rota?" in block_texts(message["blocks"])
 
     info = ack_json(running.command("project"))
@@ -173,12 +173,6 @@ def test_templates_create_and_upgrade(
     same = ack_json(running.command("project upgrade"))
     assert "already runs the newest version" in same["text"]
     assert "Only the project owner" in ack_json(running.command("project upgrade", user="U9"))["text"]
-
-
-def post_checklist_in(running: RunningApp, slack: LocalSlackAPI, channel: str, text: str) -> dict:
-    before = len(slack.calls_to("chat.postMessage"))
-    running.command(text, channel=channel)
-    return slack.wait_for("chat.postMessage", before + 1)[-1].params
 
 
 def test_admins_see_the_portfolio_in_app_home(running: RunningApp, slack: LocalSlackAPI) -> None:
