@@ -16,6 +16,7 @@ How an answer is put together:
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from bot.checklist import Checklist, ChecklistItem
 from bot.intent import Intent, classify, split_parts
-from indexer.embedding import MAX_QUERY_CHARS, TextEmbedder
+from indexer.embedding import TextEmbedder
 from indexer.knowledge import category_title
 from indexer.retriever import Retriever
 from indexer.search import Hit, Searcher
@@ -204,30 +205,51 @@ class _Candidate:
     value: float  # similarity plus section fit and position
 
 
+@dataclass(frozen=True)
+class _Quotable:
+    """A guide's lines that may be answer lines, with what their value does not owe the question."""
+
+    rows: np.ndarray  # unit rows, in the guide's order
+    sections: list[str]
+    decay: np.ndarray  # POSITION_DECAY per earlier line of the same section
+
+
+# Per index (a reload brings a new Searcher, and the old one's entries go with it).
+_QUOTABLE: weakref.WeakKeyDictionary[Searcher, dict[str, _Quotable]] = weakref.WeakKeyDictionary()
+
+
+def quotable_lines(searcher: Searcher, doc_id: str) -> _Quotable:
+    known = _QUOTABLE.setdefault(searcher, {})
+    if doc_id not in known:
+        units = searcher.stored.units
+        rows = [
+            r
+            for r in searcher.units_of(doc_id)
+            if units[r].section not in NOT_ANSWER_LINES
+            and len(units[r].text.split()) >= MIN_LINE_WORDS
+            and not units[r].text.endswith("?")
+        ]
+        known[doc_id] = _Quotable(
+            np.array(rows, dtype=np.int64),
+            [units[r].section for r in rows],
+            np.array([POSITION_DECAY * position_of(units[r].id) for r in rows]),
+        )
+    return known[doc_id]
+
+
 def best_lines(searcher: Searcher, doc_id: str, query_vec: np.ndarray, intent: Intent) -> list[_Candidate]:
     """The guide's quotable lines, best first for this intent."""
-    stored = searcher.stored
-    rows = [
-        r
-        for r in searcher.units_of(doc_id)
-        if stored.units[r].section not in NOT_ANSWER_LINES
-        and len(stored.units[r].text.split()) >= MIN_LINE_WORDS
-        and not stored.units[r].text.endswith("?")
-    ]
-    if not rows:
+    quotable = quotable_lines(searcher, doc_id)
+    if not len(quotable.rows):
         return []
-    sims = stored.unit_vectors[rows] @ query_vec
     fit = SECTION_FIT[intent]
-    found = [
-        _Candidate(
-            row,
-            float(sim)
-            + fit.get(stored.units[row].section, 0.0)
-            - POSITION_DECAY * position_of(stored.units[row].id),
-        )
-        for row, sim in zip(rows, sims, strict=True)
-    ]
-    return sorted(found, key=lambda c: (-c.value, c.row))
+    values = (
+        (searcher.stored.unit_vectors[quotable.rows] @ query_vec).astype(np.float64)
+        + np.array([fit.get(section, 0.0) for section in quotable.sections])
+        - quotable.decay
+    )
+    order = np.lexsort((quotable.rows, -values))
+    return [_Candidate(int(quotable.rows[i]), float(values[i])) for i in order]
 
 
 def position_of(unit_id: str) -> int:
@@ -245,12 +267,8 @@ def lead_lines(candidates: list[_Candidate]) -> list[_Candidate]:
 
 def confidence_of(query_vec: np.ndarray, searcher: Searcher) -> float:
     """Cosine similarity of the question and the closest passage of the knowledge base (not a
-    guide's profile of keywords), on the dense ranking whatever the retriever, so that one
-    threshold serves all."""
-    for row, score in searcher.dense_ranking(query_vec, 8):
-        if not searcher.stored.chunks[row].is_profile:
-            return round(float(min(max(score, 0.0), 1.0)), 4)
-    return 0.0
+    guide's profile of keywords), whatever the retriever, so that one threshold serves all."""
+    return round(min(max(searcher.closest_passage(query_vec), 0.0), 1.0), 4)
 
 
 class AnswerEngine:
@@ -278,10 +296,11 @@ class AnswerEngine:
             )
         searcher = self.searcher  # one index per answer, even if a reload swaps it meanwhile
         parts = split_parts(text)
-        # One batch: the parts of a multi-part question cost about as much as the question.
-        batch = [text, *parts] if len(parts) > 1 else [text]
-        vectors = self.embedder.encode([p[:MAX_QUERY_CHARS] for p in batch])
-        query_vec, part_vecs = vectors[0], list(vectors[1:])
+        if len(parts) > 1:  # the parts come from the same pass of the model as the question
+            vectors = self.embedder.encode_parts(text, parts)
+            query_vec, part_vecs = vectors[0], list(vectors[1:])
+        else:
+            query_vec, part_vecs = self.embedder.encode_query(text), []
         answer = self.compose(question, text, query_vec, parts, part_vecs, searcher, retriever)
         if answer.answered and self.summarize is not None and answer.intent != Intent.readiness:
             summary = self.summarize(text, [line.text for line in answer.lines])
@@ -313,7 +332,7 @@ class AnswerEngine:
         picked: list[tuple[str, _Candidate]] = []  # (doc_id, line)
         if len(parts) > 1:
             picked = self._parts(parts, part_vecs, searcher, retriever)
-        if len({doc for doc, _ in picked}) < 2:  # one part, or every part found the same guide
+        if not picked:  # one part, or no part found a guide on its own
             picked = self._single(query_vec, intent, guides, searcher)
         used_docs = list(dict.fromkeys(doc for doc, _ in picked))
         related = [

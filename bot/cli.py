@@ -139,7 +139,7 @@ def evaluate_cmd(
         typer.echo(result.model_dump_json())
     else:
         for key, value in result.model_dump().items():
-            typer.echo(f"{key:>18}: {value}")
+            typer.echo(f"{key:>22}: {value}")
     if show_misses:
         for miss in result.misses:
             _err(json.dumps(miss, ensure_ascii=False))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from indexer.knowledge import KnowledgeDoc
 
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3  # 3: units are embedded with their guide's title and section, as chunks are
 MAX_CHUNK_WORDS = 220
 OVERLAP_WORDS = 50
 INTRO_SECTION = "Overview"
@@ -36,6 +36,14 @@ class Unit:
     id: str  # stable while the section keeps its heading and order: "<doc>#what-to-do-2"
     section: str
     text: str
+    title: str  # of the guide
+
+
+def in_context(title: str, section: str, text: str) -> str:
+    """What is embedded for a chunk or a unit: the text under its guide's title and section
+    heading. A bullet alone ("Agree on one number.") says little; in context, it is found by
+    the questions it answers."""
+    return f"{title}. {section}. {text}"
 
 
 @dataclass(frozen=True)
@@ -159,10 +167,11 @@ def chunk_document(
         offset = len(units)
         slug = section_slug(section.heading)
         units.extend(
-            Unit(f"{doc.id}#{slug}-{n}", section.heading, text) for n, text in enumerate(section.units, 1)
+            Unit(f"{doc.id}#{slug}-{n}", section.heading, text, doc.meta.title)
+            for n, text in enumerate(section.units, 1)
         )
         for start, end in _windows(section.units, max_words, overlap_words):
             body = " ".join(section.units[start:end])
-            text = f"{doc.meta.title}. {section.heading}. {body}"
+            text = in_context(doc.meta.title, section.heading, body)
             chunks.append(Chunk(doc.id, section.heading, text, offset + start, offset + end))
     return units, chunks

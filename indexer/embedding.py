@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +39,38 @@ class TextEmbedder(Protocol):
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
     def encode_query(self, text: str) -> np.ndarray: ...
+
+    def encode_parts(self, text: str, parts: Sequence[str]) -> np.ndarray: ...
+
+
+def pool_parts(
+    tokens: np.ndarray,
+    offsets: Sequence[tuple[int, int]],
+    text: str,
+    parts: Sequence[str],
+    encode: Callable[[Sequence[str]], np.ndarray],
+) -> np.ndarray:
+    """Rows for the text and each of its parts (substrings, in order) from one pass of the model:
+    the text's vector is the mean of all its token vectors, as `encode` makes it, and a part's the
+    mean of the tokens inside it, read in the context of the whole question (a second pass for
+    the parts would cost as much again). A part past the model's reach is encoded on its own."""
+    rows: list[np.ndarray | None] = [tokens.mean(axis=0)]
+    cursor = 0
+    for part in parts:
+        start = text.find(part, cursor)
+        inside = []
+        if start >= 0:
+            cursor = end = start + len(part)
+            inside = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
+        rows.append(tokens[inside].mean(axis=0) if inside else None)
+    missing = [i for i, row in enumerate(rows) if row is None]
+    if missing:
+        alone = encode([parts[i - 1][:MAX_QUERY_CHARS] for i in missing])
+        for i, vector in zip(missing, alone, strict=True):
+            rows[i] = vector
+    pooled = np.vstack(rows).astype(np.float32)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return pooled / np.clip(norms, 1e-12, None)
 
 
 def indexing_installed() -> bool:
@@ -128,6 +160,15 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text[:MAX_QUERY_CHARS]])[0]
+
+    def encode_parts(self, text: str, parts: Sequence[str]) -> np.ndarray:
+        model = self._load()
+        text = text[:MAX_QUERY_CHARS]
+        tokens = model.encode(text, output_value="token_embeddings", convert_to_numpy=True)
+        offsets = model.tokenizer(
+            text, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length
+        )["offset_mapping"]
+        return pool_parts(np.asarray(tokens, dtype=np.float32), offsets, text, parts, self.encode)
 
 
 def progress_wanted(count: int) -> bool:

@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel
 
-from indexer.embedding import MAX_QUERY_CHARS
+from indexer.embedding import MAX_QUERY_CHARS, pool_parts
 from indexer.errors import IndexInvalidError, ModelMissingError
 
 if TYPE_CHECKING:
+    from tokenizers import Encoding
+
     from indexer.embedding import TextEmbedder
 
 log = logging.getLogger(__name__)
@@ -270,12 +272,7 @@ class OnnxQueryEncoder:
         return np.vstack(parts)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        feeds = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+        feeds = _feeds(self._tokenizer.encode_batch(texts))
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
         mask = feeds["attention_mask"][:, :, None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
@@ -284,6 +281,20 @@ class OnnxQueryEncoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text[:MAX_QUERY_CHARS]])[0]
+
+    def encode_parts(self, text: str, parts: Sequence[str]) -> np.ndarray:
+        text = text[:MAX_QUERY_CHARS]
+        encoding = self._tokenizer.encode(text)
+        (hidden,) = self._session.run(["last_hidden_state"], _feeds([encoding]))
+        return pool_parts(hidden[0], encoding.offsets, text, parts, self.encode)
+
+
+def _feeds(encodings: list[Encoding]) -> dict[str, np.ndarray]:
+    return {
+        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+    }
 
 
 def answering_embedder(index_dir: Path, encoder: str | None, model_path: Path | None) -> TextEmbedder:

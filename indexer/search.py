@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 from indexer.embedding import MAX_QUERY_CHARS
 from indexer.retriever import Retriever
@@ -42,10 +44,14 @@ class _Stem:
 
 
 _STEM = _Stem()
+# bm25s.tokenize's word pattern and English stop words: the same tokens without its set-up on
+# every call, which cost a query more than scoring it (a test compares the two).
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEM, show_progress=False, return_ids=False)
+    return [_STEM([w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]) for text in texts]
 
 
 class Searcher:
@@ -62,6 +68,8 @@ class Searcher:
         for row, unit in enumerate(stored.units):
             self._units_of.setdefault(unit.doc_id, []).append(row)
         self._docs = dict(stored.manifest.documents)
+        # Passages proper, without the guides' keyword profiles: what confidence is measured on.
+        self._passage_vectors = stored.chunk_vectors[[not c.is_profile for c in stored.chunks]]
 
     def units_of(self, doc_id: str) -> list[int]:
         """Rows of the guide's units, in the guide's order."""
@@ -77,6 +85,12 @@ class Searcher:
     def category_of(self, doc_id: str) -> str:
         entry = self._docs.get(doc_id)
         return entry.category if entry else ""
+
+    def closest_passage(self, query_vec: np.ndarray) -> float:
+        """Cosine similarity of the query and the closest passage."""
+        if not len(self._passage_vectors):
+            return 0.0
+        return float(np.max(self._passage_vectors @ query_vec))
 
     def dense_ranking(self, query_vec: np.ndarray, k: int) -> list[tuple[int, float]]:
         k = min(k, self.stored.faiss_index.ntotal)
@@ -108,16 +122,16 @@ class Searcher:
             top = lexical[0][1] if lexical else 1.0
             ranked = [(row, score / top) for row, score in lexical]
         else:
-            fused: dict[int, float] = {}
+            fused = np.zeros(len(self.stored.chunks))
             for ranking in (dense, lexical):
-                for rank, (row, _) in enumerate(ranking):
-                    fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
-            ranked = sorted(
-                ((row, s / self._max_rrf) for row, s in fused.items()),
-                key=lambda item: (-item[1], item[0]),
-            )
-        vectors = self.stored.chunk_vectors
+                rows = np.array([row for row, _ in ranking], dtype=np.int64)
+                fused[rows] += 1.0 / (RRF_K + np.arange(len(rows)) + 1)
+            found = np.flatnonzero(fused)
+            best = found[np.lexsort((found, -fused[found]))][:k]  # ties: lower row first
+            ranked = [(int(row), float(fused[row] / self._max_rrf)) for row in best]
+        ranked = ranked[:k]
+        cosines = self.stored.chunk_vectors[[row for row, _ in ranked]] @ query_vec
         return [
-            Hit(self.stored.chunks[row], row, round(score, 4), float(vectors[row] @ query_vec))
-            for row, score in ranked[:k]
+            Hit(self.stored.chunks[row], row, round(score, 4), float(cosine))
+            for (row, score), cosine in zip(ranked, cosines, strict=True)
         ]

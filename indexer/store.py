@@ -26,7 +26,7 @@ import faiss
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from indexer.chunking import CHUNKER_VERSION, MAX_CHUNK_WORDS, OVERLAP_WORDS, chunk_document
+from indexer.chunking import CHUNKER_VERSION, MAX_CHUNK_WORDS, OVERLAP_WORDS, chunk_document, in_context
 from indexer.embedding import Embedder, TextEmbedder, progress_wanted
 from indexer.errors import IndexInvalidError, IndexMissingError
 from indexer.knowledge import KnowledgeDoc
@@ -218,7 +218,7 @@ def build_index(
                 chunk_parts.append(None)
                 unit_parts.append(None)
                 to_embed_chunks.extend(c.text for c in chunks)
-                to_embed_units.extend(u.text for u in units)
+                to_embed_units.extend(in_context(u.title, u.section, u.text) for u in units)
 
         show = progress_wanted(len(to_embed_chunks) + len(to_embed_units)) if progress is None else progress
         new_chunks = embedder.encode(to_embed_chunks, progress=show)

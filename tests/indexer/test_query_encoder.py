@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from bot.evaluation import evaluate, load_questions
+from bot.intent import split_parts
 from bot.knowledge_base import open_engine
 from bot.settings import Settings
 from indexer.chunking import chunk_document
@@ -52,7 +53,52 @@ def test_eval_figures_and_declines_are_identical(shipped_index: Path, embedder: 
     reference = evaluate(open_engine(settings, embedder=embedder), questions, Retriever.hybrid)
     for key in ("hit_at_1", "hit_at_3", "mrr", "offtopic_declined", "ontopic_declined", "advice_share"):
         assert getattr(onnx, key) == getattr(reference, key), key
+    assert onnx.ideal_recall == reference.ideal_recall  # multi-part questions' parts too
     assert onnx.misses == reference.misses  # the same questions missed or wrongly declined
+
+
+MULTI_PART = [
+    "how much data do we need and how do we label it?",
+    "what's inter-annotator agreement and how high should it be",
+    "who pays for the cloud costs? and how do i estimate them for the budget request",
+]
+
+
+def test_the_parts_of_a_question_embed_the_same_both_ways(shipped_index: Path, embedder: Embedder) -> None:
+    encoder = encoder_of(shipped_index)
+    for question in MULTI_PART:
+        parts = split_parts(question)
+        assert len(parts) > 1, question
+        onnx = encoder.encode_parts(question, parts)
+        reference = embedder.encode_parts(question, parts)
+        assert onnx.shape == (len(parts) + 1, 384)
+        assert (onnx * reference).sum(axis=1).min() >= 0.9999, question
+        assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
+        # The first row is the question's own vector; a part's is not the question's.
+        assert float(onnx[0] @ encoder.encode_query(question)) >= 0.99999
+        assert float((onnx[1:] @ onnx[0]).max()) < 0.99
+
+
+def test_a_question_and_its_parts_take_one_pass_of_the_model(shipped_index: Path) -> None:
+    encoder = encoder_of(shipped_index)
+    runs: list[int] = []
+    session = encoder._session
+
+    class Counting:
+        def run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            runs.append(1)
+            return session.run(*args, **kwargs)
+
+    encoder._session = Counting()  # type: ignore[assignment]
+    question = MULTI_PART[0]
+    encoder.encode_parts(question, split_parts(question))
+    assert runs == [1]
+    # A part past what the model reads (256 word pieces) is embedded on its own, in one more pass.
+    long = "how do we pick a KPI for churn " * 60 + "and how do we label it?"
+    parts = split_parts(long)
+    vectors = encoder.encode_parts(long, parts)
+    assert len(runs) == 3
+    assert float(vectors[-1] @ encoder.encode_query(parts[-1])) >= 0.9999
 
 
 def test_answering_never_imports_torch(shipped_index: Path, tmp_path: Path) -> None:
