@@ -21,16 +21,20 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from bot.checklist import Checklist, checklist_from_data, field_path, read_yaml
-from bot.db.models import ChecklistTemplate, Project, utcnow
 from bot.text import escape_mrkdwn
 from indexer.errors import KnowledgeError
+
+# The database is imported where it is used: `mlready ask` loads the catalog but never the
+# database, and SQLAlchemy with our models would add a third of a second to its start.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.db.models import ChecklistTemplate, Project
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +199,10 @@ class TemplateCatalog:
 
     # what a workspace can pick
     def available(self, session: Session, team_id: str) -> dict[str, Template]:
+        from sqlalchemy import select
+
+        from bot.db.models import ChecklistTemplate
+
         found = dict(self.builtin)
         rows = session.scalars(
             select(ChecklistTemplate)
@@ -222,6 +230,11 @@ class TemplateCatalog:
         self, session: Session, team_id: str, template: Template, user_id: str = ""
     ) -> ChecklistTemplate:
         """The stored row for this exact template content, made once per workspace."""
+        from sqlalchemy import select
+        from sqlalchemy.exc import IntegrityError
+
+        from bot.db.models import ChecklistTemplate, utcnow
+
         digest = template.digest
         query = select(ChecklistTemplate).where(
             ChecklistTemplate.team_id == team_id,
@@ -257,7 +270,7 @@ class TemplateCatalog:
             cached = self._frozen.get(project.template_id)
         if cached is not None:
             return cached
-        row = session.get(ChecklistTemplate, project.template_id)
+        row = self.template_of(session, project)
         if row is None:
             log.error(
                 "project %s names missing template %s; using the default", project.id, project.template_id
@@ -272,6 +285,8 @@ class TemplateCatalog:
         return self.template_for(session, project)[1]
 
     def template_of(self, session: Session, project: Project) -> ChecklistTemplate | None:
+        from bot.db.models import ChecklistTemplate
+
         return session.get(ChecklistTemplate, project.template_id) if project.template_id else None
 
     def upgrade(self, session: Session, project: Project, user_id: str) -> Upgrade:
@@ -299,6 +314,10 @@ class TemplateCatalog:
     # `mlready checklist import`
     def import_file(self, session: Session, team_id: str, path: Path, user_id: str = "") -> ImportResult:
         """Validate a template file and store it for one workspace; nothing is stored on error."""
+        from sqlalchemy import select
+
+        from bot.db.models import ChecklistTemplate
+
         raw = read_yaml(path)
         bases = self.available(session, team_id)
         template = build_template(raw, path, bases, self.known_categories, self.doc_ids, "import")
