@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from indexer.errors import KnowledgeError
 from indexer.knowledge import CHECKLIST_ID_RE, KnowledgeDoc, check_category, load_categories
+from indexer.yaml_text import parse_yaml
 
 
 class ResponseValue(StrEnum):
@@ -110,7 +111,7 @@ REQUIRED_ITEMS = {
 def read_yaml(path: Path) -> object:
     """A YAML file's data; raises KnowledgeError naming the file."""
     try:
-        return yaml.safe_load(path.read_bytes().decode("utf-8"))
+        return parse_yaml(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError:
         raise KnowledgeError(path, None, "is not UTF-8 text; save it as UTF-8") from None
     except yaml.YAMLError as exc:

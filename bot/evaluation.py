@@ -15,6 +15,7 @@ from bot.answers import WHAT_TO_DO, AnswerEngine
 from bot.errors import MlreadyError
 from indexer.knowledge import shipped_categories
 from indexer.retriever import Retriever
+from indexer.yaml_text import parse_yaml
 
 
 class EvalQuestion(BaseModel):
@@ -75,7 +76,7 @@ ASKS_FOR_ADVICE = re.compile(
 
 def load_questions(path: Path) -> list[EvalQuestion]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
         return EvalFile.model_validate(raw).questions
     except FileNotFoundError:
         raise MlreadyError(f"question file {path} not found") from None

@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indexer.errors import KnowledgeError
+from indexer.yaml_text import parse_yaml
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CHECKLIST_ID_RE = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+$")
@@ -50,7 +51,7 @@ def load_categories(directories: list[Path] | None = None) -> dict[str, str]:
             continue
         seen.add(path)
         try:
-            raw = yaml.safe_load(_read_text(path))
+            raw = parse_yaml(_read_text(path))
             parsed = CategoriesFile.model_validate(raw)
         except yaml.YAMLError as exc:
             raise KnowledgeError(path, None, f"is not valid YAML: {exc}") from None
@@ -144,7 +145,7 @@ def parse_document(path: Path) -> KnowledgeDoc:
     if not match:
         raise KnowledgeError(path, "front matter", "must start with a YAML block between '---' lines")
     try:
-        raw = yaml.safe_load(match.group(1))
+        raw = parse_yaml(match.group(1))
     except yaml.YAMLError as exc:
         raise KnowledgeError(path, "front matter", f"is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -8,13 +8,13 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
+from indexer.yaml_text import parse_yaml
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
 
 
 def load_manifest(path: Path = MANIFEST) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse_yaml(path.read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -17,6 +16,7 @@ from sqlalchemy import Engine
 from bot.errors import MlreadyError
 from bot.settings import Settings
 from bot.slack.client import make_client
+from indexer.yaml_text import parse_yaml
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
 # The bot scopes the manifest declares; a test keeps the two in step.
@@ -37,7 +37,7 @@ STATE_EXPIRY_SECONDS = 600
 
 
 def manifest_scopes(path: Path = MANIFEST) -> list[str]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["oauth_config"]["scopes"]["bot"]
+    return parse_yaml(path.read_text(encoding="utf-8"))["oauth_config"]["scopes"]["bot"]
 
 
 def oauth_enabled(settings: Settings) -> bool:
