@@ -394,14 +394,19 @@ class AnswerEngine:
         stored = searcher.stored
         score_of = {g.doc_id: g.score for g in guides}
         top = guides[0].score or 1.0
-        # Sources are (guide, section) pairs in the order the lines first cite them; lines
-        # keep the guide's own order within a source, which reads better than best-first.
+        # Sources are (guide, section) pairs in the order the lines first cite them. Within a
+        # guide, the sections that fit the question come first (advice leads a how-question),
+        # and lines keep the guide's own order, which reads better than best-first.
         sources: list[Source] = []
         index_of: dict[tuple[str, str], int] = {}
         lines: list[Line] = []
         doc_order = list(dict.fromkeys(doc for doc, _ in picked))
+        fit = SECTION_FIT[intent]
         for doc in doc_order:
-            rows = sorted(c.row for d, c in picked if d == doc)
+            rows = sorted(
+                (c.row for d, c in picked if d == doc),
+                key=lambda row: (-fit.get(stored.units[row].section, 0.0), row),
+            )
             for row in rows:
                 unit = stored.units[row]
                 key = (doc, unit.section)

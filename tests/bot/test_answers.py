@@ -149,6 +149,29 @@ def test_what_is_questions_quote_the_introduction(engine) -> None:
     assert answer.lines[0].section == "Overview"
 
 
+ADVICE = {"What to do"}
+RISKS = {"What goes wrong", "Warning signs"}
+
+
+@pytest.mark.parametrize(
+    "question, sections",
+    [
+        ("how do we pick a KPI for churn?", ADVICE),
+        ("how should we split train and test for a time series model", ADVICE),
+        ("what can go wrong when we retrain on feedback from our own model?", RISKS),
+    ],
+)
+def test_the_sections_that_fit_the_question_come_first(engine, question: str, sections: set[str]) -> None:
+    answer = engine.ask(question)
+    lead = [line for line in answer.lines if line.id.startswith(answer.guide + "#")]
+    fitting = [line.section in sections for line in lead]
+    assert fitting[0] and fitting == sorted(fitting, reverse=True), [line.section for line in lead]
+    for section in {line.section for line in lead}:  # each section's lines in the guide's order
+        rows = [answer.lines.index(line) for line in lead if line.section == section]
+        ids = [int(answer.lines[i].id.rsplit("-", 1)[1]) for i in rows]
+        assert ids == sorted(ids)
+
+
 def test_multi_part_questions_answer_each_part(engine) -> None:
     answer = engine.ask("how much data do we need and how do we label it?")
     guides = [line.id.split("#")[0] for line in answer.lines]
