@@ -41,8 +41,7 @@ class Unit:
 
 def in_context(title: str, section: str, text: str) -> str:
     """What is embedded for a chunk or a unit: the text under its guide's title and section
-    heading. A bullet alone ("Agree on one number.") says little; in context, it is found by
-    the questions it answers."""
+    heading. A bullet alone says little; in context, it is found by the questions it answers."""
     return f"{title}. {section}. {text}"
 
 
