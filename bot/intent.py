@@ -16,7 +16,7 @@ class Intent(StrEnum):
     risks = "risks"  # why / what can go wrong / is this a problem
     definition = "definition"  # what is X
     readiness = "readiness"  # are we ready / what are we missing before launch
-    general = "general"  # none of the above: advice first, other sections allowed
+    general = "general"  # none of the above, or risks and advice at once: advice first, others allowed
 
 
 _LAUNCH = r"(launch\w*|ship\w*|go(?:ing)?[ -]live|release\w*|deploy\w*|roll(?:ing)?[ -]?out|prod(?:uction)?)"
@@ -102,9 +102,13 @@ def classify(question: str) -> Intent:
     text = _normal(question)
     if any(p.search(text) for p in _READINESS):
         return Intent.readiness
-    if any(p.search(text) for p in _RISKS):
+    risks = any(p.search(text) for p in _RISKS)
+    advice = any(p.search(text) for p in _ADVICE)
+    if risks and advice:  # "is that a problem, and how do we fix it?": both, advice first
+        return Intent.general
+    if risks:
         return Intent.risks
-    if any(p.search(text) for p in _ADVICE):
+    if advice:
         return Intent.advice
     if _RISK_WORDS.search(text):
         return Intent.risks

@@ -27,6 +27,8 @@ from bot.intent import Intent, classify, split_parts
         ("are we ready to ship?", Intent.readiness),
         ("anything we're forgetting before go-live?", Intent.readiness),
         ("we have 300 labelled examples", Intent.general),
+        ("users were never consulted. is that a problem and how do we involve them now?", Intent.general),
+        ("how bad is this and should we profile everything first?", Intent.general),
     ],
 )
 def test_classify(question: str, intent: Intent) -> None:
