@@ -20,6 +20,7 @@ import numpy as np
 
 from bot import metrics
 from bot.errors import MlreadyError
+from indexer.embedding import unit_rows
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -248,13 +249,6 @@ def _name_in(word: str, text: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9]){re.escape(stem)}s?(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
 
 
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    # `embed` is any callable; normalising here keeps the floor meaningful for unnormalised models.
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.maximum(norms, 1e-12)
-
-
 def verify(reply: str | None, lines: list[str], embed: Embed, floor: float = DEFAULT_SIMILARITY_FLOOR) -> str:
     """The summary text built from a model reply, or SummaryRejected with the first failed check."""
     if reply is None or not reply.strip() or _NONE_REPLY.match(reply):
@@ -298,7 +292,7 @@ def verify(reply: str | None, lines: list[str], embed: Embed, floor: float = DEF
             sources.append(" ".join(sources))
         slots.append((len(texts), list(range(len(texts) + 1, len(texts) + 1 + len(sources)))))
         texts += [body, *sources]
-    vectors = _unit(embed(texts))
+    vectors = unit_rows(embed(texts))  # `embed` may be any model, normalised or not
     for index, (row, source_rows) in enumerate(slots, start=1):
         best = float(np.max(vectors[source_rows] @ vectors[row]))
         if best < floor:

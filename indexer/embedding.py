@@ -68,9 +68,14 @@ def pool_parts(
         alone = encode([parts[i - 1][:MAX_QUERY_CHARS] for i in missing])
         for i, vector in zip(missing, alone, strict=True):
             rows[i] = vector
-    pooled = np.vstack(rows).astype(np.float32)
-    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-    return pooled / np.clip(norms, 1e-12, None)
+    return unit_rows(np.vstack(rows))
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (an all-zero row stays zero), as float32."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
 
 
 def indexing_installed() -> bool:

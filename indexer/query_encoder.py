@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel
 
-from indexer.embedding import MAX_QUERY_CHARS, pool_parts
+from indexer.embedding import MAX_QUERY_CHARS, pool_parts, unit_rows
 from indexer.errors import IndexInvalidError, ModelMissingError
 
 if TYPE_CHECKING:
@@ -275,9 +275,7 @@ class OnnxQueryEncoder:
         feeds = _feeds(self._tokenizer.encode_batch(texts))
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
         mask = feeds["attention_mask"][:, :, None].astype(np.float32)
-        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return unit_rows((hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None))
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text[:MAX_QUERY_CHARS]])[0]
