@@ -139,7 +139,9 @@ def score(items: list[dict], run: dict, units: dict[str, tuple[str, str]]) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default="a40bf5d", help="commit to compare against")
-    parser.add_argument("--sets", nargs="+", default=["bench/devset.yaml", "bench/heldout.yaml"])
+    parser.add_argument(
+        "--sets", nargs="+", default=["bench/devset.yaml", "bench/devset2.yaml", "bench/heldout.yaml"]
+    )
     args = parser.parse_args()
     units = unit_ids()
     work = Path(tempfile.mkdtemp(prefix="mlready-useful-"))

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 
 from indexer.knowledge import KnowledgeDoc
 
-CHUNKER_VERSION = 3  # 3: units are embedded with their guide's title and section, as chunks are
+# 3: units are embedded with their guide's title and section, as chunks are; 4: asked_as questions
+CHUNKER_VERSION = 4
 MAX_CHUNK_WORDS = 220
 OVERLAP_WORDS = 50
 INTRO_SECTION = "Overview"
-# A per-document chunk of title, tags and aliases: it is ranked like any chunk but quotes nothing.
+# Profiles: a guide's title, tags and aliases, and each of its asked_as questions, as chunks of
+# their own. They are ranked like any chunk but quote nothing.
 PROFILE_SECTION = "Topic"
+ASKED_AS_SECTION = "Asked as"
 
 _HEADING_RE = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 _BULLET_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -159,9 +162,11 @@ def profile_text(doc: KnowledgeDoc) -> str:
 def chunk_document(
     doc: KnowledgeDoc, max_words: int = MAX_CHUNK_WORDS, overlap_words: int = OVERLAP_WORDS
 ) -> tuple[list[Unit], list[Chunk]]:
-    """Return the document's units and its chunks; the first chunk is the document's profile."""
+    """Return the document's units and its chunks; the first chunk is the document's profile,
+    then one chunk per asked_as question (embedded alone: a question is closest to questions)."""
     units: list[Unit] = []
     chunks: list[Chunk] = [Chunk(doc.id, PROFILE_SECTION, profile_text(doc), 0, 0)]
+    chunks += [Chunk(doc.id, ASKED_AS_SECTION, question, 0, 0) for question in doc.meta.asked_as]
     for section in split_sections(doc.body):
         offset = len(units)
         slug = section_slug(section.heading)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -93,6 +94,11 @@ class FrontMatter(BaseModel):
     tags: list[str] = Field(default_factory=list)
     # Words people use for the topic that the text itself may not ("biased" for fairness).
     aliases: list[str] = Field(default_factory=list)
+    # Questions as people ask them in chat, not in the guide's terms: each is indexed as its
+    # own passage, so a question is matched against questions (doc2query, written by hand).
+    asked_as: list[Annotated[str, Field(min_length=10, max_length=300)]] = Field(
+        default_factory=list, max_length=16
+    )
     checklist_items: list[str] = Field(default_factory=list)
     sources: list[str] = Field(min_length=1)
 

@@ -79,7 +79,8 @@ class ChunkMeta:
 
     @property
     def is_profile(self) -> bool:
-        """The document's title, tags and aliases: ranked, never quoted."""
+        """The document's title, tags and aliases, or one of its asked_as questions: ranked,
+        never quoted."""
         return self.unit_start == self.unit_end
 
 

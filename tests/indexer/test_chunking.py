@@ -3,7 +3,13 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from indexer.chunking import INTRO_SECTION, PROFILE_SECTION, chunk_document, split_sections
+from indexer.chunking import (
+    ASKED_AS_SECTION,
+    INTRO_SECTION,
+    PROFILE_SECTION,
+    chunk_document,
+    split_sections,
+)
 from indexer.knowledge import parse_document
 from tests.conftest import write_doc
 
@@ -76,3 +82,15 @@ def test_abbreviations_do_not_end_sentences() -> None:
         "Breck et al. (2017) list 28 tests.",
         "Teams skip them, e.g. Monitoring ones.",
     )
+
+
+def test_asked_as_questions_are_chunks_of_their_own(tmp_path: Path) -> None:
+    asked = ["our churn model looks great offline, so why did nothing change?", "which number do we report?"]
+    doc = parse_document(write_doc(tmp_path, "kpis-asked", asked_as='["' + '", "'.join(asked) + '"]'))
+    units, chunks = chunk_document(doc)
+    extra = [c for c in chunks if c.section == ASKED_AS_SECTION]
+    # Embedded alone, without the title: a user's question is matched against a question.
+    assert [c.text for c in extra] == asked
+    # Like the profile, they are ranked but cover no unit, so nothing of them is ever quoted.
+    assert all(c.unit_start == c.unit_end == 0 for c in extra)
+    assert not any(u.section == ASKED_AS_SECTION or u.text in asked for u in units)

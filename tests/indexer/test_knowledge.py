@@ -29,6 +29,8 @@ def test_valid_documents_load(tmp_path: Path) -> None:
         ({"title": None}, "title", "required"),
         ({"color": "blue"}, "color", "not permitted"),
         ({"checklist_items": "[kpis]"}, "checklist_items", "checklist item id"),
+        ({"asked_as": '["too short"]'}, "asked_as", "at least 10"),
+        ({"asked_as": "[" + ", ".join(["how do we pick a KPI?"] * 17) + "]"}, "asked_as", "at most 16"),
     ],
 )
 def test_invalid_front_matter_names_file_and_field(
@@ -145,6 +147,8 @@ def test_shipped_knowledge_meets_the_bar() -> None:
         words = len(doc.body.split())
         assert 250 <= words <= 900, (doc.id, words)
         assert doc.body.count("\n## ") >= 3, doc.id
+        # How people ask about it, for retrieval; a guide without them is found less often.
+        assert len(doc.meta.asked_as) >= 6, doc.id
     checklist = load_checklist(shipped_knowledge_dir() / "checklist.yaml")
     assert [s.category for s in checklist.sections] == list(shipped_categories())
 

@@ -1,4 +1,4 @@
-"""Search over the stored index: the BM25 tokens, the confidence measure and hybrid ranking."""
+"""Search over the stored index: the BM25 tokens, the confidence measure and ranking guides."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from bot.answers import ASKED_AS_OFFSET, confidence_of
 from bot.evaluation import load_questions
-from indexer.chunking import chunk_document
+from indexer.chunking import ASKED_AS_SECTION, PROFILE_SECTION, chunk_document
 from indexer.knowledge import load_documents, shipped_knowledge_dir
 from indexer.retriever import Retriever
-from indexer.search import _STEM, RRF_K, Searcher, tokenize
+from indexer.search import _STEM, DENSE_WEIGHT, NEXT_CHUNK_WEIGHTS, Searcher, tokenize
 from indexer.store import load_index
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,41 +22,83 @@ def test_tokens_are_those_bm25s_makes() -> None:
     """Our tokenizer only skips bm25s's per-call set-up: every passage and question of both
     question files gives the same tokens."""
     texts = [c.text for d in load_documents([shipped_knowledge_dir()]) for c in chunk_document(d)[1]]
-    texts += [q.q for name in ("devset", "heldout") for q in load_questions(ROOT / "bench" / f"{name}.yaml")]
+    texts += [
+        q.q
+        for name in ("devset", "devset2", "heldout")
+        for q in load_questions(ROOT / "bench" / f"{name}.yaml")
+    ]
     texts += ["", "a I", "KPIs, MLOps & A/B-tests: naïve café ünïcode 42x", "R&D's p95 — résumé"]
     expected = bm25s.tokenize(texts, stopwords="en", stemmer=_STEM, show_progress=False, return_ids=False)
     assert tokenize(texts) == expected
 
 
-def test_confidence_is_the_closest_passage_not_a_profile(shipped_index: Path, engine) -> None:
+def test_confidence_is_a_passage_or_asked_question_never_a_profile(shipped_index: Path, engine) -> None:
     searcher = Searcher(load_index(shipped_index))
-    vectors = searcher.stored.chunk_vectors
-    passages = [row for row, c in enumerate(searcher.stored.chunks) if not c.is_profile]
-    profiles = [row for row, c in enumerate(searcher.stored.chunks) if c.is_profile]
-    assert passages and profiles
+    chunks, vectors = searcher.stored.chunks, searcher.stored.chunk_vectors
+    passages = [row for row, c in enumerate(chunks) if not c.is_profile]
+    asked = [row for row, c in enumerate(chunks) if c.section == ASKED_AS_SECTION]
+    topics = [row for row, c in enumerate(chunks) if c.section == PROFILE_SECTION]
+    assert passages and asked and topics
+    assert all(chunks[row].is_profile for row in asked)
     for question in ("how do we pick a KPI for churn?", "what's the weather in Paris"):
         vec = engine.embedder.encode_query(question)
-        assert searcher.closest_passage(vec) == float(np.max(vectors[passages] @ vec))
-    # A profile's own vector is closest to itself, yet confidence measures passages only.
-    own = vectors[profiles[0]]
-    assert searcher.closest_passage(own) < float(own @ own) - 1e-3
+        ranking = searcher.rank(question, vec)
+        passage = float(np.max(vectors[passages] @ vec))
+        closest_asked = float(np.max(vectors[asked] @ vec))
+        assert abs(ranking.closest_passage - passage) < 1e-6
+        assert abs(ranking.closest_asked - closest_asked) < 1e-6
+        assert confidence_of(ranking) == round(max(passage, closest_asked - ASKED_AS_OFFSET), 4)
+    # A keyword profile's own vector is closest to itself, yet it is never measured.
+    own = vectors[topics[0]]
+    assert confidence_of(searcher.rank("", own)) < float(own @ own) - 1e-3
+    # An asked_as question counts, less the offset: a question is closer to questions.
+    own = vectors[asked[0]]
+    assert confidence_of(searcher.rank("", own)) == round(float(own @ own) - ASKED_AS_OFFSET, 4)
 
 
-def test_hybrid_ranks_by_reciprocal_rank_fusion(shipped_index: Path, engine) -> None:
+def test_guides_ranked_by_their_best_chunks_in_both_retrievers(shipped_index: Path, engine) -> None:
     searcher = Searcher(load_index(shipped_index))
+    chunks = searcher.stored.chunks
     question = "our labels come from 3 annotators who disagree, what now?"
     vec = engine.embedder.encode_query(question)
-    dense = [row for row, _ in searcher.dense_ranking(vec, 50)]
-    lexical = [row for row, _ in searcher.bm25_ranking(question, 50)]
+    cosines = np.clip(searcher.stored.chunk_vectors @ vec, 0.0, None)
+    lexical = np.array(searcher._bm25.get_scores(tokenize([question])[0]))
+    lexical /= lexical.max()
 
-    def fused(row: int) -> float:
-        return sum(1.0 / (RRF_K + ranking.index(row) + 1) for ranking in (dense, lexical) if row in ranking)
+    def of_guide(scores: np.ndarray, doc_id: str) -> float:
+        best = sorted(
+            (float(s) for s, c in zip(scores, chunks, strict=True) if c.doc_id == doc_id), reverse=True
+        )
+        return sum(w * s for w, s in zip((1.0, *NEXT_CHUNK_WEIGHTS), best, strict=False))
 
-    hits = searcher.search(question, vec, Retriever.hybrid, k=24)
-    assert len(hits) == 24
-    scores = [fused(h.row) for h in hits]
-    assert scores == sorted(scores, reverse=True)
-    assert {h.row for h in hits} >= {r for r in set(dense) | set(lexical) if fused(r) > scores[-1]}
-    assert hits[0].score == round(scores[0] / (2.0 / (RRF_K + 1)), 4)
-    for hit in hits:
-        assert abs(hit.dense_score - float(searcher.stored.chunk_vectors[hit.row] @ vec)) < 1e-5
+    expected = {
+        Retriever.dense: lambda d: of_guide(cosines, d),
+        Retriever.bm25: lambda d: of_guide(lexical, d),
+        Retriever.hybrid: lambda d: (
+            DENSE_WEIGHT * of_guide(cosines, d) + (1 - DENSE_WEIGHT) * of_guide(lexical, d)
+        ),
+    }
+    for retriever, score in expected.items():
+        ranked = searcher.rank(question, vec, retriever).guides
+        assert len(ranked) == len(searcher.doc_ids())
+        for guide in ranked:
+            assert abs(guide.score - score(guide.doc_id)) < 1e-3, (retriever, guide)
+            best = max(
+                float(vec @ searcher.stored.chunk_vectors[r])
+                for r, c in enumerate(chunks)
+                if c.doc_id == guide.doc_id
+            )
+            assert abs(guide.dense - best) < 1e-5
+        assert [g.score for g in ranked] == sorted((g.score for g in ranked), reverse=True)
+    assert searcher.rank(question, vec).guides[0].doc_id.startswith("data-quality-label")
+
+
+def test_a_question_of_stop_words_is_ranked_by_meaning_alone(shipped_index: Path, engine) -> None:
+    searcher = Searcher(load_index(shipped_index))
+    vec = engine.embedder.encode_query("is it?")
+    assert searcher.bm25_ranking("is it?", 10) == []
+    assert searcher.rank("is it?", vec, Retriever.bm25).guides == []
+    hybrid = searcher.rank("is it?", vec).guides
+    dense = searcher.rank("is it?", vec, Retriever.dense).guides
+    assert [g.doc_id for g in hybrid] == [g.doc_id for g in dense]
+    assert all(abs(h.score - DENSE_WEIGHT * d.score) < 1e-3 for h, d in zip(hybrid, dense, strict=True))

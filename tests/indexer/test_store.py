@@ -54,8 +54,7 @@ def test_round_trip_and_manifest(kb: Path, tmp_path: Path, embedder: Embedder) -
     assert np.allclose(norms, 1.0, atol=1e-4)
     searcher = Searcher(stored)
     q = "our production inputs drift from the training data"
-    hits = searcher.search(q, embedder.encode_query(q))
-    assert hits[0].chunk.doc_id == "monitoring-beta"
+    assert searcher.rank(q, embedder.encode_query(q)).guides[0].doc_id == "monitoring-beta"
 
 
 def test_missing_corrupt_and_incompatible(kb: Path, tmp_path: Path, embedder: Embedder) -> None:
