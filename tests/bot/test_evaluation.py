@@ -44,6 +44,8 @@ def test_question_files_in_bench_load_and_the_held_out_set_is_large_enough() -> 
     on_topic = [q for q in held_out if q.cats]
     assert len(held_out) >= 60 and len([q for q in held_out if q.expect == "none"]) >= 8
     assert sum(1 for q in on_topic + load_questions(bench / "devset.yaml") if q.ideal) >= 40
+    assert len([q for q in load_questions(bench / "devset2.yaml") if q.cats]) >= 60
+    assert {q.expect for q in load_questions(bench / "offtopic.yaml")} == {"none"}
 
 
 def test_eval_and_batch_ask_in_process(shipped_index: Path, tmp_path: Path, monkeypatch) -> None:
