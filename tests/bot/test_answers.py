@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.answers import EmptyQuestionError
+from bot.answers import ASKED_AS_OFFSET, EmptyQuestionError, confidence_of
+from indexer.chunking import ASKED_AS_SECTION
 from indexer.knowledge import shipped_categories
 from indexer.retriever import Retriever
 
@@ -199,6 +200,21 @@ def test_aliases_in_front_matter_are_searched(engine) -> None:
     assert top.doc_id == "responsible-ai-fairness" and top.is_profile
     answer = engine.ask("how do we make sure our screening model is not sexist or racist?")
     assert answer.guide == "responsible-ai-fairness", answer.answer
+
+
+def test_confidence_is_the_closest_passage_or_asked_question_less_the_offset(engine) -> None:
+    searcher = engine.searcher
+    for question in ("how do we pick a KPI for churn?", "what's the weather in Paris"):
+        ranking = searcher.rank(question, engine.embedder.encode_query(question))
+        expected = round(max(ranking.closest_passage, ranking.closest_asked - ASKED_AS_OFFSET), 4)
+        assert confidence_of(ranking) == expected == engine.ask(question).confidence
+    # Asked exactly as one of the guides' asked_as questions: it counts, less the offset.
+    asked = next(c.text for c in searcher.stored.chunks if c.section == ASKED_AS_SECTION)
+    ranking = searcher.rank(asked, engine.embedder.encode_query(asked))
+    assert abs(ranking.closest_asked - 1.0) < 1e-3
+    assert confidence_of(ranking) == round(
+        max(ranking.closest_passage, ranking.closest_asked - ASKED_AS_OFFSET), 4
+    )
 
 
 def test_asked_as_questions_find_guides_the_passages_do_not(engine) -> None:

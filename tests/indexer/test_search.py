@@ -7,7 +7,6 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from bot.answers import ASKED_AS_OFFSET, confidence_of
 from bot.evaluation import load_questions
 from indexer.chunking import ASKED_AS_SECTION, PROFILE_SECTION, chunk_document
 from indexer.knowledge import load_documents, shipped_knowledge_dir
@@ -32,7 +31,7 @@ def test_tokens_are_those_bm25s_makes() -> None:
     assert tokenize(texts) == expected
 
 
-def test_confidence_is_a_passage_or_asked_question_never_a_profile(shipped_index: Path, engine) -> None:
+def test_closest_passage_and_asked_question_never_a_profile(shipped_index: Path, engine) -> None:
     searcher = Searcher(load_index(shipped_index))
     chunks, vectors = searcher.stored.chunks, searcher.stored.chunk_vectors
     passages = [row for row, c in enumerate(chunks) if not c.is_profile]
@@ -43,17 +42,12 @@ def test_confidence_is_a_passage_or_asked_question_never_a_profile(shipped_index
     for question in ("how do we pick a KPI for churn?", "what's the weather in Paris"):
         vec = engine.embedder.encode_query(question)
         ranking = searcher.rank(question, vec)
-        passage = float(np.max(vectors[passages] @ vec))
-        closest_asked = float(np.max(vectors[asked] @ vec))
-        assert abs(ranking.closest_passage - passage) < 1e-6
-        assert abs(ranking.closest_asked - closest_asked) < 1e-6
-        assert confidence_of(ranking) == round(max(passage, closest_asked - ASKED_AS_OFFSET), 4)
-    # A keyword profile's own vector is closest to itself, yet it is never measured.
+        assert abs(ranking.closest_passage - float(np.max(vectors[passages] @ vec))) < 1e-6
+        assert abs(ranking.closest_asked - float(np.max(vectors[asked] @ vec))) < 1e-6
+    # A keyword profile's own vector is closest to itself, yet it is neither a passage nor asked.
     own = vectors[topics[0]]
-    assert confidence_of(searcher.rank("", own)) < float(own @ own) - 1e-3
-    # An asked_as question counts, less the offset: a question is closer to questions.
-    own = vectors[asked[0]]
-    assert confidence_of(searcher.rank("", own)) == round(float(own @ own) - ASKED_AS_OFFSET, 4)
+    ranking = searcher.rank("", own)
+    assert max(ranking.closest_passage, ranking.closest_asked) < float(own @ own) - 1e-3
 
 
 def test_guides_ranked_by_their_best_chunks_in_both_retrievers(shipped_index: Path, engine) -> None:
