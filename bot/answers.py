@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
@@ -63,6 +63,7 @@ SECOND_TOPIC_RATIO = 0.9
 SECOND_TOPIC_LINE_MARGIN = 0.05
 RELATED_RATIO = 0.45  # related guides offered as buttons score at least this share of the best
 MAX_RELATED = 2
+MAX_CLOSEST = 3  # closest topics named in a decline
 MAX_CHECKLIST_LINES = 5
 # Declines: closest topics are shown only when this close (cosine of question and passage),
 # so "weather in Paris" suggests nothing; between NEAR_DOMAIN_MARGIN below the threshold and
@@ -175,6 +176,11 @@ def decline_message(closest: list[str], near_domain: bool) -> str:
     if closest:
         text += " Closest topics I know: " + "; ".join(closest) + "."
     return text
+
+
+def guide_links(guides: Iterable[GuideScore], searcher: Searcher, limit: int) -> list[GuideLink]:
+    """The first `limit` guides, as buttons: guides are ranked in full, most are never shown."""
+    return [GuideLink(g.doc_id, searcher.title_of(g.doc_id)) for g in islice(guides, limit)]
 
 
 def render_lines(lines: Sequence[Line]) -> str:
@@ -319,17 +325,12 @@ class AnswerEngine:
         if not picked:  # one part, or no part found a guide on its own
             picked = self._single(query_vec, intent, guides, searcher)
         used_docs = list(dict.fromkeys(doc for doc, _ in picked))
-        related = [
-            GuideLink(g.doc_id, searcher.title_of(g.doc_id))
-            for g in islice(
-                (
-                    g
-                    for g in guides
-                    if g.doc_id not in used_docs and g.score >= RELATED_RATIO * guides[0].score
-                ),
-                MAX_RELATED,
-            )
-        ]
+        top = guides[0].score
+        related = guide_links(
+            (g for g in guides if g.doc_id not in used_docs and g.score >= RELATED_RATIO * top),
+            searcher,
+            MAX_RELATED,
+        )
         return self._answer(
             question, confidence, intent, picked, guides, searcher, ranked_categories, related
         )
@@ -469,7 +470,7 @@ class AnswerEngine:
             lines,
             intent=Intent.readiness.value,
             guide=guides[0].doc_id,
-            related=[GuideLink(g.doc_id, searcher.title_of(g.doc_id)) for g in guides[1 : 1 + MAX_RELATED]],
+            related=guide_links(guides[1:], searcher, MAX_RELATED),
             ranked_categories=ranked_categories,
         )
 
@@ -482,12 +483,10 @@ class AnswerEngine:
         guides: list[GuideScore],
         ranked_categories: list[str],
     ) -> Answer:
-        close = [
-            GuideLink(g.doc_id, searcher.title_of(g.doc_id)) for g in guides if g.dense >= CLOSEST_TOPIC_FLOOR
-        ]
-        if not TECH_WORDS.search(question):
-            close = []
-        closest = [g.title for g in close[:3]]
+        close = []
+        if TECH_WORDS.search(question):
+            close = guide_links((g for g in guides if g.dense >= CLOSEST_TOPIC_FLOOR), searcher, MAX_CLOSEST)
+        closest = [g.title for g in close]
         near = bool(closest) and confidence >= self.threshold - NEAR_DOMAIN_MARGIN
         return Answer(
             question,
