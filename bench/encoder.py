@@ -38,11 +38,11 @@ OUT = ROOT / "bench" / "out"
 
 def build_both(work: Path) -> dict[str, Path]:
     """The same knowledge indexed twice: with the ONNX encoder (new) and without (old path)."""
-    docs = load_knowledge(Settings()).docs
+    kb = load_knowledge(Settings())
     embedder = Embedder()
     paths = {"onnx": work / "index-onnx", "torch": work / "index-torch"}
-    build_index(docs, paths["onnx"], embedder)
-    build_index(docs, paths["torch"], embedder, export_encoder=False)
+    build_index(kb.docs, paths["onnx"], embedder, out_of_scope=kb.out_of_scope)
+    build_index(kb.docs, paths["torch"], embedder, export_encoder=False, out_of_scope=kb.out_of_scope)
     return paths
 
 

@@ -127,7 +127,9 @@ def bench_builds(embedder, settings: Settings) -> dict:
         kb = load_knowledge(settings)
         embedder.encode(["warm up"])
         t = time.perf_counter()
-        report = build_index(kb.docs, tmp / "index", embedder, full=True, progress=False)
+        report = build_index(
+            kb.docs, tmp / "index", embedder, full=True, progress=False, out_of_scope=kb.out_of_scope
+        )
         full_s = time.perf_counter() - t
         # Change one document (a copy of the shipped folder) and rebuild incrementally.
         copy = tmp / "kb"
@@ -138,7 +140,7 @@ def bench_builds(embedder, settings: Settings) -> dict:
         target.write_text(target.read_text() + "\nOne more sentence for the benchmark.\n")
         docs = load_documents([copy])
         t = time.perf_counter()
-        build_index(docs, tmp / "index", embedder, progress=False)
+        build_index(docs, tmp / "index", embedder, progress=False, out_of_scope=kb.out_of_scope)
         incremental_s = time.perf_counter() - t
         return {
             "docs": len(kb.docs),

@@ -123,14 +123,18 @@ def score(items: list[dict], run: dict, units: dict[str, tuple[str, str]]) -> di
             shown = {line_id for line_id, _ in lines}
             recalls.append(len(shown & set(item["ideal"])) / len(item["ideal"]))
     answer_ms = [a["ms"] for a in run["answers"]]
+
+    def share(count: int, total: int) -> float | None:  # None: the file has no such question
+        return count / total if total else None
+
     return {
-        "hit@1": hit1 / on,
-        "hit@3": hit3 / on,
-        "off-topic declined": declined_off / max(off, 1),
-        "on-topic wrongly declined": declined_on / on,
-        "advice share": advice_lines / max(advice_total, 1),
+        "hit@1": share(hit1, on),
+        "hit@3": share(hit3, on),
+        "off-topic declined": share(declined_off, off),
+        "on-topic wrongly declined": share(declined_on, on),
+        "advice share": share(advice_lines, advice_total),
         "answers without advice": f"{without} of {advice_q}",
-        "ideal recall": statistics.fmean(recalls) if recalls else 0.0,
+        "ideal recall": statistics.fmean(recalls) if recalls else None,
         "warm answer p95 ms": percentile(answer_ms, 95),
         "bare embedding p95 ms": percentile(run["embed_ms"], 95),
     }
@@ -174,7 +178,9 @@ def main() -> None:
             cells = [runs[label][key] for label in labels]
             print(
                 f"| {key} | "
-                + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells)
+                + " | ".join(
+                    f"{c:.3f}" if isinstance(c, float) else "n/a" if c is None else str(c) for c in cells
+                )
                 + " |"
             )
 

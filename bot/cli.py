@@ -86,7 +86,7 @@ def check(knowledge: KnowledgeOpt = None) -> None:
     kb = load_knowledge(_settings(), knowledge)
     typer.echo(
         f"OK: {len(kb.docs)} documents, {len(kb.checklist.items())} checklist items, "
-        f"templates: {', '.join(kb.templates.builtin)}."
+        f"{len(kb.out_of_scope)} questions to decline, templates: {', '.join(kb.templates.builtin)}."
     )
 
 

@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.templates import TemplateCatalog
 from indexer.embedding import Embedder, TextEmbedder, indexing_installed, model_name
 from indexer.errors import IndexMissingError
-from indexer.knowledge import KnowledgeDoc, load_categories, load_documents
+from indexer.knowledge import KnowledgeDoc, load_categories, load_documents, load_out_of_scope
 from indexer.query_encoder import answering_embedder
 from indexer.retriever import Retriever
 from indexer.search import Searcher
@@ -37,21 +37,24 @@ class KnowledgeBase:
     docs: list[KnowledgeDoc]
     checklist: Checklist  # the default template
     templates: TemplateCatalog
+    out_of_scope: list[str]  # questions to decline
 
 
 def load_knowledge(settings: Settings, extra: list[Path] | None = None) -> KnowledgeBase:
-    """Every document and the checklist, validated together; raises KnowledgeError."""
+    """Every document, the checklist and the questions to decline, validated together; raises
+    KnowledgeError."""
     checklist_path = settings.checklist_path
     checklist = load_checklist(checklist_path)
-    docs = load_documents(settings.all_knowledge_dirs(extra))
+    directories = settings.all_knowledge_dirs(extra)
+    docs = load_documents(directories)
     validate_links(checklist, docs, checklist_path)
     templates = TemplateCatalog(
         checklist,
-        load_categories(settings.all_knowledge_dirs(extra)),
+        load_categories(directories),
         {d.id for d in docs},
         settings.template_dirs,
     )
-    return KnowledgeBase(docs, checklist, templates)
+    return KnowledgeBase(docs, checklist, templates, load_out_of_scope(directories))
 
 
 def indexing_embedder(settings: Settings) -> Embedder:
@@ -71,7 +74,7 @@ def build(
     full: bool = False,
 ) -> BuildReport:
     kb = load_knowledge(settings, extra)
-    return build_index(kb.docs, settings.index_dir, embedder, full=full)
+    return build_index(kb.docs, settings.index_dir, embedder, full=full, out_of_scope=kb.out_of_scope)
 
 
 class ReloadingEngine(AnswerEngine):

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,6 +20,8 @@ CHECKLIST_ID_RE = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 SKIPPED_FILES = {"README.md"}
 CATEGORIES_FILE = "categories.yaml"
+OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class CategoryEntry(BaseModel):
@@ -45,23 +47,49 @@ class CategoriesFile(BaseModel):
 def load_categories(directories: list[Path] | None = None) -> dict[str, str]:
     """Slug → title from the shipped categories.yaml and any categories.yaml in `directories`."""
     found: dict[str, str] = {}
-    seen: set[Path] = set()
-    for directory in [shipped_knowledge_dir(), *(directories or [])]:
-        path = (directory / CATEGORIES_FILE).resolve()
-        if path in seen or not path.is_file():
-            continue
-        seen.add(path)
-        try:
-            raw = parse_yaml(_read_text(path))
-            parsed = CategoriesFile.model_validate(raw)
-        except yaml.YAMLError as exc:
-            raise KnowledgeError(path, None, f"is not valid YAML: {exc}") from None
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise KnowledgeError(path, ".".join(str(p) for p in err["loc"]), err["msg"]) from None
-        for entry in parsed.categories:
+    for path in _knowledge_files(CATEGORIES_FILE, directories):
+        for entry in _parse_file(path, CategoriesFile).categories:
             found.setdefault(entry.slug, entry.title)
     return found
+
+
+class OutOfScopeFile(BaseModel):
+    """Questions the bot must decline, as people ask them: the answering path compares a
+    question with these and with the guides' asked_as questions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[Annotated[str, Field(min_length=10, max_length=300)]] = Field(min_length=1)
+
+
+def _knowledge_files(name: str, directories: list[Path] | None) -> list[Path]:
+    """The shipped folder's file `name` and those of `directories`, each once, in that order."""
+    found: list[Path] = []
+    for directory in [shipped_knowledge_dir(), *(directories or [])]:
+        path = (directory / name).resolve()
+        if path not in found and path.is_file():
+            found.append(path)
+    return found
+
+
+def _parse_file(path: Path, model: type[_Model]) -> _Model:
+    try:
+        return model.model_validate(parse_yaml(_read_text(path)))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(path, None, f"is not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise KnowledgeError(path, ".".join(str(p) for p in err["loc"]) or None, err["msg"]) from None
+
+
+def load_out_of_scope(directories: list[Path] | None = None) -> list[str]:
+    """The shipped out_of_scope.yaml's questions and those of any in `directories`, each once
+    (whitespace collapsed)."""
+    questions: dict[str, None] = {}
+    for path in _knowledge_files(OUT_OF_SCOPE_FILE, directories):
+        for question in _parse_file(path, OutOfScopeFile).questions:
+            questions.setdefault(" ".join(question.split()), None)
+    return list(questions)
 
 
 @cache

@@ -46,6 +46,8 @@ class Ranking:
     guides: list[GuideScore]
     closest_passage: float  # cosine of the query and the closest passage (not a profile)
     closest_asked: float  # cosine of the query and the closest asked_as question
+    closest_out_of_scope: float = 0.0  # cosine of the query and the closest question to decline
+    out_of_scope_example: str | None = None  # that question
 
 
 class _Stem:
@@ -102,6 +104,8 @@ class Searcher:
         # confidence is measured on.
         self._passages = np.array([not c.is_profile for c in stored.chunks], dtype=bool)
         self._asked = np.array([c.section == ASKED_AS_SECTION for c in stored.chunks], dtype=bool)
+        self._out_of_scope = stored.out_of_scope
+        self._out_of_scope_vectors = stored.out_of_scope_vectors
 
     def units_of(self, doc_id: str) -> list[int]:
         """Rows of the guide's units, in the guide's order."""
@@ -151,14 +155,24 @@ class Searcher:
         best = -np.sort(-self.by_guide(chunk_scores, 0.0), axis=1)[:, : len(self._next_weights)]
         return best @ self._next_weights
 
+    def closest_out_of_scope(self, query_vec: np.ndarray) -> tuple[float, str | None]:
+        """Cosine of the query and the closest question to decline, and that question."""
+        if not self._out_of_scope:
+            return 0.0, None
+        cosines = self._out_of_scope_vectors @ query_vec
+        best = int(cosines.argmax())
+        return float(cosines[best]), self._out_of_scope[best]
+
     def rank(self, query: str, query_vec: np.ndarray, retriever: Retriever = Retriever.hybrid) -> Ranking:
         """Every guide with a score above zero, best first (ties: by id), and how close the
-        query comes to a passage and to an asked_as question, from one product of vectors."""
+        query comes to a passage, to an asked_as question (one product of vectors) and to a
+        question to decline."""
         cosines = self.dense_scores(query_vec)
         closest_passage = float(cosines[self._passages].max()) if self._passages.any() else 0.0
         closest_asked = float(cosines[self._asked].max()) if self._asked.any() else 0.0
+        out_of_scope = self.closest_out_of_scope(query_vec)
         if not self._guides:
-            return Ranking([], closest_passage, closest_asked)
+            return Ranking([], closest_passage, closest_asked, *out_of_scope)
         best_cosine = self.by_guide(cosines, -1.0).max(axis=1)
         dense_weight = {Retriever.dense: 1.0, Retriever.bm25: 0.0}.get(retriever, DENSE_WEIGHT)
         score = np.zeros(len(self._guides))
@@ -175,4 +189,4 @@ class Searcher:
             GuideScore(self._guides[i], self._guide_category[i], float(score[i]), float(best_cosine[i]))
             for i in ranked
         ]
-        return Ranking(guides, closest_passage, closest_asked)
+        return Ranking(guides, closest_passage, closest_asked, *out_of_scope)

@@ -2,7 +2,8 @@
 
 Layout of MLREADY_INDEX_DIR:
   CURRENT            name of the live build (replaced atomically)
-  builds/<name>/     manifest.json, chunks.faiss, chunks.jsonl, units.npy, units.jsonl
+  builds/<name>/     manifest.json, chunks.faiss, chunks.jsonl, units.npy, units.jsonl,
+                     out_of_scope.npy, out_of_scope.jsonl (questions to decline)
 A build is written completely into a new folder before CURRENT points at it, so a
 failed or interrupted build never touches the live index.
 """
@@ -17,8 +18,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 REBUILD_HINT = "run `mlready index` to rebuild it"
 DATA_FILES = ("chunks.faiss", "chunks.jsonl", "units.npy", "units.jsonl")
+# Checked when the manifest lists them: builds made before them load with none.
+OUT_OF_SCOPE_FILES = ("out_of_scope.npy", "out_of_scope.jsonl")
 
 
 class DocEntry(BaseModel):
@@ -101,6 +104,8 @@ class StoredIndex:
     units: list[UnitMeta]
     unit_vectors: np.ndarray
     build_dir: Path
+    out_of_scope: list[str] = field(default_factory=list)  # questions to decline
+    out_of_scope_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -165,9 +170,11 @@ def build_index(
     full: bool = False,
     progress: bool | None = None,
     export_encoder: bool = True,
+    out_of_scope: Sequence[str] = (),
 ) -> BuildReport:
-    """Embed the documents (reusing unchanged ones from the live index), export the query
-    encoder for answering when this model has none yet, and swap in the result."""
+    """Embed the documents and the questions to decline (reusing what is unchanged in the live
+    index), export the query encoder for answering when this model has none yet, and swap in
+    the result."""
     started = time.perf_counter()
     with _build_lock(index_dir):
         previous = None if full else _reusable(index_dir, embedder)
@@ -225,13 +232,20 @@ def build_index(
         new_chunks = embedder.encode(to_embed_chunks, progress=show)
         new_units = embedder.encode(to_embed_units, progress=show)
         dim = embedder.dimension
+        out_of_scope = list(out_of_scope)
+        if previous is not None and previous.out_of_scope == out_of_scope:
+            out_of_scope_vectors = previous.out_of_scope_vectors
+        else:
+            out_of_scope_vectors = embedder.encode(out_of_scope).reshape(len(out_of_scope), dim)
         chunk_vectors = _assemble(chunk_parts, new_chunks, [e.chunks for e in entries.values()], dim)
         unit_vectors = _assemble(unit_parts, new_units, [e.units for e in entries.values()], dim)
 
         encoder = ensure_encoder(index_dir, embedder.model_path, embedder.name) if export_encoder else None
-        build_dir = _write_build(index_dir, chunk_rows, chunk_vectors, unit_rows, unit_vectors)
+        build_dir = _write_build(
+            index_dir, chunk_rows, chunk_vectors, unit_rows, unit_vectors, out_of_scope, out_of_scope_vectors
+        )
         try:
-            file_sha = {name: file_hash(build_dir / name) for name in DATA_FILES}
+            file_sha = {name: file_hash(build_dir / name) for name in DATA_FILES + OUT_OF_SCOPE_FILES}
             manifest = Manifest(
                 format_version=FORMAT_VERSION,
                 model_name=embedder.name,
@@ -306,6 +320,8 @@ def _write_build(
     chunk_vectors: np.ndarray,
     unit_rows: list[dict],
     unit_vectors: np.ndarray,
+    out_of_scope: list[str],
+    out_of_scope_vectors: np.ndarray,
 ) -> Path:
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -318,7 +334,9 @@ def _write_build(
         _write_jsonl(build_dir / "chunks.jsonl", chunk_rows)
         np.save(build_dir / "units.npy", unit_vectors)
         _write_jsonl(build_dir / "units.jsonl", unit_rows)
-        for name in DATA_FILES:
+        np.save(build_dir / "out_of_scope.npy", np.asarray(out_of_scope_vectors, dtype=np.float32))
+        _write_jsonl(build_dir / "out_of_scope.jsonl", [{"text": q} for q in out_of_scope])
+        for name in DATA_FILES + OUT_OF_SCOPE_FILES:
             with (build_dir / name).open("rb") as fh:
                 os.fsync(fh.fileno())
     except BaseException:
@@ -376,7 +394,8 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> StoredInde
             f"the knowledge index in {index_dir} was built with model '{manifest.model_name}' "
             f"but the configured model is '{expected_model}'; {REBUILD_HINT}"
         )
-    for name in DATA_FILES:
+    with_out_of_scope = all(name in manifest.file_sha256 for name in OUT_OF_SCOPE_FILES)
+    for name in DATA_FILES + (OUT_OF_SCOPE_FILES if with_out_of_scope else ()):
         path = build_dir / name
         if not path.is_file() or file_hash(path) != manifest.file_sha256.get(name):
             raise IndexInvalidError(f"the knowledge index file {path} is missing or corrupt; {REBUILD_HINT}")
@@ -385,6 +404,11 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> StoredInde
         chunks = [ChunkMeta(**row) for row in _read_jsonl(build_dir / "chunks.jsonl")]
         units = [UnitMeta(**row) for row in _read_jsonl(build_dir / "units.jsonl")]
         unit_vectors = np.load(build_dir / "units.npy")
+        out_of_scope: list[str] = []
+        out_of_scope_vectors = np.zeros((0, manifest.dimension), dtype=np.float32)
+        if with_out_of_scope:
+            out_of_scope = [row["text"] for row in _read_jsonl(build_dir / "out_of_scope.jsonl")]
+            out_of_scope_vectors = np.load(build_dir / "out_of_scope.npy")
     except Exception as exc:  # a file that hashes right but does not parse
         raise IndexInvalidError(
             f"the knowledge index in {index_dir} cannot be read ({exc}); {REBUILD_HINT}"
@@ -394,12 +418,23 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> StoredInde
         or faiss_index.ntotal != len(chunks)
         or len(chunks) != manifest.chunk_count
         or unit_vectors.shape != (len(units), manifest.dimension)
+        or out_of_scope_vectors.shape != (len(out_of_scope), manifest.dimension)
     ):
         raise IndexInvalidError(
             f"the knowledge index in {index_dir} is inconsistent with its manifest; {REBUILD_HINT}"
         )
     chunk_vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal)
-    return StoredIndex(manifest, chunks, chunk_vectors, faiss_index, units, unit_vectors, build_dir)
+    return StoredIndex(
+        manifest,
+        chunks,
+        chunk_vectors,
+        faiss_index,
+        units,
+        unit_vectors,
+        build_dir,
+        out_of_scope,
+        out_of_scope_vectors,
+    )
 
 
 def check_dimension(stored: StoredIndex, embedder: TextEmbedder) -> None:

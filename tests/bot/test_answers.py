@@ -8,10 +8,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.answers import ASKED_AS_OFFSET, EmptyQuestionError, confidence_of
+from bot.answers import (
+    ASKED_AS_OFFSET,
+    OUT_OF_SCOPE_CEILING,
+    OUT_OF_SCOPE_MARGIN,
+    EmptyQuestionError,
+    confidence_of,
+    out_of_scope_match,
+)
 from indexer.chunking import ASKED_AS_SECTION
-from indexer.knowledge import shipped_categories
+from indexer.knowledge import load_out_of_scope, shipped_categories
 from indexer.retriever import Retriever
+from indexer.search import Ranking
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -33,9 +41,11 @@ def test_json_contract(engine) -> None:
         "guide",
         "related",
         "summary",
+        "out_of_scope",
     ]
     assert answer["intent"] == "advice" and answer["guide"] == "kpis-choosing-a-kpi"
     assert answer["summary"] is None  # no endpoint configured
+    assert answer["out_of_scope"] is None
     for line in answer["lines"]:
         assert list(line) == ["id", "text", "source", "section"]
         assert line["id"].startswith(answer["sources"][line["source"]]["doc_id"] + "#")
@@ -237,6 +247,50 @@ def test_declines_suggest_only_plausible_topics(engine) -> None:
     assert not near.answered and near.near_domain
     assert near.closest_topics and near.related
     assert "do not cover that in depth" in near.answer
+
+
+def test_questions_like_one_to_decline_are_declined_without_suggestions(engine) -> None:
+    # Close enough to a passage to be answered (the words of ML training), but nearer to a
+    # question in out_of_scope.yaml than to any asked_as question.
+    question = "what training plan should i follow for a 10k run"
+    running = engine.ask(question)
+    assert (
+        running.confidence >= engine.threshold
+        and not running.answered
+        and running.out_of_scope in load_out_of_scope()
+    )
+    assert running.closest_topics == [] and running.related == [] and not running.near_domain
+    assert running.answer.startswith("Sorry, I can only help with questions about getting ML projects")
+    # Declined anyway, but it no longer points at "the nearest guides" for a fashion question.
+    catwalk = engine.ask("my cousin wants to become a catwalk model, how does she find a good agency")
+    assert not catwalk.answered and catwalk.out_of_scope and catwalk.closest_topics == []
+    # Questions in ML's own sense of the same words are answered; a software question near the
+    # domain still points at the nearest guides.
+    for question in (
+        "which model should we pick for our churn project",
+        "how often should we retrain the model",
+    ):
+        answer = engine.ask(question)
+        assert answer.answered and answer.out_of_scope is None, question
+    assert engine.ask("how do I set up a kubernetes cluster for our api").near_domain
+
+
+@pytest.mark.parametrize(
+    ("closest_asked", "closest_out_of_scope", "confidence", "declined"),
+    [
+        (0.40, 0.40 + OUT_OF_SCOPE_MARGIN, 0.40, True),
+        (0.40, 0.40 + OUT_OF_SCOPE_MARGIN - 0.01, 0.40, False),
+        (0.40, 0.90, OUT_OF_SCOPE_CEILING - 0.01, True),
+        (0.40, 0.90, OUT_OF_SCOPE_CEILING, False),  # this close to a passage: answered
+    ],
+)
+def test_out_of_scope_rule(
+    closest_asked: float, closest_out_of_scope: float, confidence: float, declined: bool
+) -> None:
+    ranking = Ranking([], 0.3, closest_asked, closest_out_of_scope, "tell me a joke about accountants")
+    expected = "tell me a joke about accountants" if declined else None
+    assert out_of_scope_match(ranking, confidence) == expected
+    assert out_of_scope_match(Ranking([], 0.3, closest_asked), confidence) is None  # none loaded
 
 
 def test_summary_is_attached_only_when_the_function_returns_one(engine) -> None:

@@ -7,7 +7,7 @@ import yaml
 
 from bot.checklist import load_checklist, validate_links
 from indexer.errors import KnowledgeError
-from indexer.knowledge import load_documents, shipped_categories, shipped_knowledge_dir
+from indexer.knowledge import load_documents, load_out_of_scope, shipped_categories, shipped_knowledge_dir
 from tests.conftest import write_doc
 
 
@@ -169,6 +169,27 @@ def test_categories_come_from_yaml(tmp_path: Path) -> None:
     (tmp_path / "categories.yaml").write_text("categories:\n  - slug: Not A Slug\n    title: t\n")
     with pytest.raises(KnowledgeError, match=r"categories\.yaml: field 'categories\.0\.slug'"):
         load_documents([tmp_path])
+
+
+def test_questions_to_decline_come_from_yaml(tmp_path: Path) -> None:
+    """The shipped out_of_scope.yaml, plus one in a knowledge folder (each question once, spaces
+    collapsed); a bad file is refused, naming the file and the entry."""
+    shipped = load_out_of_scope()
+    assert len(shipped) >= 100 and len(set(shipped)) == len(shipped)
+    own = tmp_path / "out_of_scope.yaml"
+    own.write_text(
+        f'questions:\n  - "who  books the\tmeeting rooms?"\n  - "{shipped[0]}"\n', encoding="utf-8"
+    )
+    assert load_out_of_scope([tmp_path]) == [*shipped, "who books the meeting rooms?"]
+    own.write_text('questions:\n  - "hi there"\n', encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"out_of_scope\.yaml: field 'questions\.0': .*at least 10"):
+        load_out_of_scope([tmp_path])
+    own.write_text("questions: []\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"out_of_scope\.yaml: field 'questions'"):
+        load_out_of_scope([tmp_path])
+    own.write_text("questions: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"out_of_scope\.yaml.*not valid YAML"):
+        load_out_of_scope([tmp_path])
 
 
 def test_checklist_file_from_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

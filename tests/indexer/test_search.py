@@ -9,7 +9,7 @@ import numpy as np
 
 from bot.evaluation import load_questions
 from indexer.chunking import ASKED_AS_SECTION, PROFILE_SECTION, chunk_document
-from indexer.knowledge import load_documents, shipped_knowledge_dir
+from indexer.knowledge import load_documents, load_out_of_scope, shipped_knowledge_dir
 from indexer.retriever import Retriever
 from indexer.search import _STEM, DENSE_WEIGHT, NEXT_CHUNK_WEIGHTS, Searcher, tokenize
 from indexer.store import load_index
@@ -48,6 +48,22 @@ def test_closest_passage_and_asked_question_never_a_profile(shipped_index: Path,
     own = vectors[topics[0]]
     ranking = searcher.rank("", own)
     assert max(ranking.closest_passage, ranking.closest_asked) < float(own @ own) - 1e-3
+
+
+def test_closest_question_to_decline(shipped_index: Path, engine) -> None:
+    stored = load_index(shipped_index)
+    searcher = Searcher(stored)
+    assert stored.out_of_scope == load_out_of_scope()
+    for question in ("how do i get my puppy to stop pulling on the lead", "how do we pick a KPI for churn?"):
+        vec = engine.embedder.encode_query(question)
+        cosines = stored.out_of_scope_vectors @ vec
+        ranking = searcher.rank(question, vec)
+        assert abs(ranking.closest_out_of_scope - float(cosines.max())) < 1e-6
+        assert ranking.out_of_scope_example == stored.out_of_scope[int(cosines.argmax())]
+    # Asked exactly as a question to decline: that one is the closest.
+    question = stored.out_of_scope[7]
+    ranking = searcher.rank(question, engine.embedder.encode_query(question))
+    assert ranking.out_of_scope_example == question and ranking.closest_out_of_scope > 0.999
 
 
 def test_guides_ranked_by_their_best_chunks_in_both_retrievers(shipped_index: Path, engine) -> None:

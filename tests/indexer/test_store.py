@@ -40,6 +40,20 @@ def kb(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the embedder is given from now on (clear it to start counting later)."""
+    texts: list[str] = []
+    real_encode = Embedder.encode
+
+    def spying_encode(self: Embedder, given, progress: bool = False):
+        texts.extend(given)
+        return real_encode(self, given, progress)
+
+    monkeypatch.setattr(Embedder, "encode", spying_encode)
+    return texts
+
+
 def test_round_trip_and_manifest(kb: Path, tmp_path: Path, embedder: Embedder) -> None:
     index_dir = tmp_path / "index"
     report = build_index(load_documents([kb]), index_dir, embedder)
@@ -128,7 +142,7 @@ def test_failed_build_leaves_previous_index_intact(
 
 
 def test_incremental_rebuild_reembeds_only_changed_doc(
-    kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+    kb: Path, tmp_path: Path, embedder: Embedder, embedded_texts: list[str]
 ) -> None:
     index_dir = tmp_path / "index"
     build_index(load_documents([kb]), index_dir, embedder)
@@ -137,14 +151,7 @@ def test_incremental_rebuild_reembeds_only_changed_doc(
     path = kb / "monitoring-beta.md"
     path.write_text(path.read_text().replace("drift away", "slowly drift away"), encoding="utf-8")
 
-    embedded_texts: list[str] = []
-    real_encode = Embedder.encode
-
-    def spying_encode(self: Embedder, texts, progress: bool = False):
-        embedded_texts.extend(texts)
-        return real_encode(self, texts, progress)
-
-    monkeypatch.setattr(Embedder, "encode", spying_encode)
+    embedded_texts.clear()
     report = build_index(load_documents([kb]), index_dir, embedder)
     second = load_index(index_dir)
 
@@ -165,3 +172,37 @@ def test_incremental_rebuild_reembeds_only_changed_doc(
     report = build_index(load_documents([kb]), index_dir, embedder, full=True)
     assert sorted(report.manifest.embedded_docs) == ["data-quality-gamma", "monitoring-beta"]
     assert "kpis-alpha" not in load_index(index_dir).manifest.documents
+
+
+def test_questions_to_decline_are_stored_and_embedded_once(
+    kb: Path, tmp_path: Path, embedder: Embedder, embedded_texts: list[str]
+) -> None:
+    index_dir = tmp_path / "index"
+    questions = ["what is the weather in paris tomorrow", "who books the meeting rooms on friday?"]
+    build_index(load_documents([kb]), index_dir, embedder, out_of_scope=questions)
+    stored = load_index(index_dir)
+    assert stored.out_of_scope == questions
+    assert np.allclose(stored.out_of_scope_vectors, embedder.encode(questions), atol=1e-5)
+
+    embedded_texts.clear()
+    build_index(load_documents([kb]), index_dir, embedder, out_of_scope=questions)
+    assert embedded_texts == []  # nothing changed: every vector reused
+    changed = [*questions, "any good recipe for banana bread?"]
+    build_index(load_documents([kb]), index_dir, embedder, out_of_scope=changed)
+    assert embedded_texts == changed
+    assert load_index(index_dir).out_of_scope == changed
+
+    # A damaged file is found like any other; a build made before these files loads with none.
+    build = current_build_dir(index_dir)
+    assert build is not None
+    (build / "out_of_scope.npy").write_bytes(b"\x93NUMPY garbage")
+    with pytest.raises(IndexInvalidError, match=r"out_of_scope\.npy is missing or corrupt"):
+        load_index(index_dir)
+    manifest = json.loads((build / "manifest.json").read_text())
+    for name in ("out_of_scope.npy", "out_of_scope.jsonl"):
+        del manifest["file_sha256"][name]
+        (build / name).unlink()
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    older = load_index(index_dir)
+    assert older.out_of_scope == [] and older.out_of_scope_vectors.shape == (0, 384)
+    assert Searcher(older).closest_out_of_scope(embedder.encode_query("weather in paris")) == (0.0, None)

@@ -114,7 +114,7 @@ class AnswerService:
                 # Before posting, so a follow-up sent the moment the answer shows is answered too.
                 history.remember_thread(session, asked.team_id, asked.channel_id, asked.thread_ts)
         if first:
-            metrics.ANSWERS.labels("answered" if answer.answered else "declined").inc()
+            metrics.ANSWERS.labels(answer.outcome).inc()
         problem = self.deliver(client_for(asked.team_id), asked, answer, answer_id, note, kpi_project)
         if problem is not None:
             raise RetryLater(
