@@ -143,6 +143,8 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], retriever: Ret
                     "got": cats[:3],
                     "answered": answer.answered,
                     "confidence": answer.confidence,
+                    # A wrong decline names the question to decline it was taken for, if any.
+                    "out_of_scope": answer.out_of_scope,
                 }
             )
     n_on = max(len(on_topic), 1)

@@ -38,6 +38,16 @@ def test_usefulness_figures(engine) -> None:
     assert result.offtopic_declined == 1.0 and result.hit_at_1 == 1.0
 
 
+def test_a_wrong_decline_names_the_question_to_decline_it_was_taken_for(engine) -> None:
+    # As a team would see it after labelling a question the shipped out_of_scope.yaml declines.
+    question = EvalQuestion(q="what training plan should i follow for a 10k run", cats=["expertise"])
+    result = evaluate(engine, [question], Retriever.hybrid)
+    assert result.ontopic_declined == 1.0
+    (miss,) = result.misses
+    assert miss["answered"] is False
+    assert miss["out_of_scope"].startswith("training for my first half marathon")
+
+
 def test_question_files_in_bench_load_and_the_held_out_set_is_large_enough() -> None:
     bench = Path(__file__).parents[2] / "bench"
     held_out = load_questions(bench / "heldout.yaml")
