@@ -269,6 +269,13 @@ def test_questions_like_one_to_decline_are_declined_without_suggestions(engine) 
     for question in (
         "which model should we pick for our churn project",
         "how often should we retrain the model",
+        "what metrics should we track for our recommendation model after launch",
+        "our training pipeline breaks every time the upstream schema changes",
+        "how do we label 10k support tickets cheaply",
+        "which features should we drop from the churn model",
+        "our model is biased against older applicants, what do we do",
+        "token costs for our llm feature are exploding",
+        "model accuracy dropped after the holiday season",
     ):
         answer = engine.ask(question)
         assert answer.answered and answer.out_of_scope is None, question
