@@ -104,8 +104,6 @@ class Searcher:
         # confidence is measured on.
         self._passages = np.array([not c.is_profile for c in stored.chunks], dtype=bool)
         self._asked = np.array([c.section == ASKED_AS_SECTION for c in stored.chunks], dtype=bool)
-        self._out_of_scope = stored.out_of_scope
-        self._out_of_scope_vectors = stored.out_of_scope_vectors
 
     def units_of(self, doc_id: str) -> list[int]:
         """Rows of the guide's units, in the guide's order."""
@@ -157,11 +155,12 @@ class Searcher:
 
     def closest_out_of_scope(self, query_vec: np.ndarray) -> tuple[float, str | None]:
         """Cosine of the query and the closest question to decline, and that question."""
-        if not self._out_of_scope:
+        questions = self.stored.out_of_scope
+        if not questions:
             return 0.0, None
-        cosines = self._out_of_scope_vectors @ query_vec
+        cosines = self.stored.out_of_scope_vectors @ query_vec
         best = int(cosines.argmax())
-        return float(cosines[best]), self._out_of_scope[best]
+        return float(cosines[best]), questions[best]
 
     def rank(self, query: str, query_vec: np.ndarray, retriever: Retriever = Retriever.hybrid) -> Ranking:
         """Every guide with a score above zero, best first (ties: by id), and how close the

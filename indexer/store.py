@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,8 +104,8 @@ class StoredIndex:
     units: list[UnitMeta]
     unit_vectors: np.ndarray
     build_dir: Path
-    out_of_scope: list[str] = field(default_factory=list)  # questions to decline
-    out_of_scope_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    out_of_scope: list[str]  # questions to decline
+    out_of_scope_vectors: np.ndarray
 
 
 @dataclass(frozen=True)
